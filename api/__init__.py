@@ -1,0 +1,1 @@
+"""The HTTP API and the ``counterpart`` command line (arrive with the API work)."""

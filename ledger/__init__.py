@@ -1,0 +1,1 @@
+"""The ledger: domain model, application service and persistence configuration."""

@@ -1,0 +1,464 @@
+"""The Counterpart application: every command, plan time travel, persistence wiring."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime
+from decimal import Decimal
+from itertools import takewhile
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
+from eventsourcing.domain import MutableOrImmutableAggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
+from eventsourcing.utils import Environment, EnvType
+
+from ledger.clock import Clock, SystemClock
+from ledger.domain import (
+    OPERATOR,
+    Acting,
+    Actor,
+    AdjustmentKind,
+    ConcurrencyConflict,
+    InvalidInput,
+    MetricSpec,
+    NotFound,
+    Partner,
+    Plan,
+    Role,
+    VersionMismatch,
+)
+from ledger.domain.base import LedgerAggregate
+from ledger.persistence import library_env
+from ledger.settings import Settings
+from ledger.tokens import hash_token, new_token
+from ledger.transcodings import register_all
+
+A = TypeVar("A", bound=LedgerAggregate)
+
+SNAPSHOT_INTERVAL = 50
+"""Plans are snapshotted every 50 events; see docs/performance.md for the measurement."""
+
+
+class Counterpart(Application[UUID]):
+    """The ledger of mutual accountability: actors, partners and their plans."""
+
+    name = "counterpart"
+    snapshotting_intervals = {Plan: SNAPSHOT_INTERVAL}  # noqa: RUF012 (library's class API)
+
+    def __init__(self, settings: Settings | None = None, clock: Clock | None = None) -> None:
+        self.settings = settings or Settings.from_env()
+        self.clock: Clock = clock or SystemClock()
+        super().__init__(env=library_env(self.settings))
+
+    # ---------------------------------------------------------------- wiring
+
+    def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
+        """Configure from the settings only, never from stray process environment."""
+        values = dict(type(self).env)
+        values["IS_SNAPSHOTTING_ENABLED"] = "y"
+        values.update(env or {})
+        return Environment(name, values)
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        """The library's transcodings plus the ledger's."""
+        super().register_transcodings(transcoder)
+        register_all(transcoder)
+
+    def save(
+        self,
+        *objs: MutableOrImmutableAggregate[UUID] | Any,
+        **kwargs: Any,
+    ) -> list[Recording[UUID]]:
+        """Store the pending events; a stale write raises ConcurrencyConflict, storing nothing."""
+        try:
+            return super().save(*objs, **kwargs)
+        except IntegrityError:
+            msg = "someone else changed this first; re-read it and try again"
+            raise ConcurrencyConflict(msg) from None
+
+    # ------------------------------------------------------------- loading
+
+    def _get(self, kind: type[A], aggregate_id: UUID, version: int | None = None) -> A:
+        noun = kind.__name__.lower()
+        try:
+            aggregate: object = self.repository.get(aggregate_id, version=version)
+        except AggregateNotFoundError:
+            msg = f"{noun} {aggregate_id} not found"
+            raise NotFound(msg) from None
+        if not isinstance(aggregate, kind):
+            msg = f"{noun} {aggregate_id} not found"
+            raise NotFound(msg)
+        return aggregate
+
+    def get_actor(self, actor_id: UUID) -> Actor:
+        """The actor with this id."""
+        return self._get(Actor, actor_id)
+
+    def get_partner(self, partner_id: UUID) -> Partner:
+        """The partner with this id."""
+        return self._get(Partner, partner_id)
+
+    def get_plan(self, plan_id: UUID, version: int | None = None) -> Plan:
+        """The plan now, or as it was after its ``version``-th event."""
+        if version is not None and version < 1:
+            msg = "version counts events from 1"
+            raise InvalidInput(msg)
+        return self._get(Plan, plan_id, version)
+
+    def plan_as_of(self, plan_id: UUID, at: datetime) -> Plan:
+        """The plan as it was at a moment: every event recorded at or before ``at``."""
+        self.get_plan(plan_id)  # NotFound for an unknown id or another kind of aggregate
+
+        def recorded_by_then(event: object) -> bool:
+            return isinstance(event, LedgerAggregate.Event) and event.timestamp <= at
+
+        plan = project_aggregate(None, takewhile(recorded_by_then, self.events.get(plan_id)))
+        if plan is None:
+            msg = f"plan {plan_id} did not exist yet at {at.isoformat()}"
+            raise NotFound(msg)
+        if not isinstance(plan, Plan):  # pragma: no cover - checked by get_plan above
+            raise NotFound(str(plan_id))
+        return plan
+
+    # -------------------------------------------------------- acting
+
+    def _now(self, *aggregates: LedgerAggregate) -> datetime:
+        """The recorded time: the clock, but never before an aggregate's last event."""
+        return max([self.clock.now(), *(a.modified_on for a in aggregates)])
+
+    def _as_admin(self, actor_id: UUID | None, request_id: str | None) -> Acting:
+        if actor_id is None:
+            return Acting(actor=OPERATOR, at=self._now(), request_id=request_id)
+        actor = self.get_actor(actor_id)
+        return Acting(actor=actor.ref, at=self._now(), request_id=request_id)
+
+    def _on_plan(
+        self,
+        plan_id: UUID,
+        actor_id: UUID,
+        request_id: str | None,
+        expected_version: int | None,
+    ) -> tuple[Plan, Acting, Partner]:
+        plan = self.get_plan(plan_id)
+        if expected_version is not None and expected_version != plan.version:
+            raise VersionMismatch(expected_version, plan.version)
+        actor = self.get_actor(actor_id)
+        partner = self.get_partner(plan.partner_id)
+        by = partner.vouch(actor, at=self._now(plan), request_id=request_id)
+        return plan, by, partner
+
+    # ------------------------------------------------- actors and partners
+
+    def register_actor(
+        self,
+        *,
+        name: str,
+        email: str,
+        role: Role,
+        partner_id: UUID | None = None,
+        by: UUID | None = None,
+        request_id: str | None = None,
+    ) -> tuple[Actor, str]:
+        """Register an actor and issue their first token; returns the actor and the token.
+
+        ``by`` is the registering admin; None is the operator at the command line.
+        """
+        acting = self._as_admin(by, request_id)
+        if partner_id is not None:
+            try:
+                self.get_partner(partner_id)
+            except NotFound:
+                msg = f"no partner with id {partner_id}"
+                raise InvalidInput(msg) from None
+        actor = Actor.register(name=name, email=email, role=role, partner_id=partner_id, by=acting)
+        token = new_token()
+        actor.issue_token(hash_token(token), by=acting)
+        self.save(actor)
+        return actor, token
+
+    def issue_token(
+        self, actor_id: UUID, *, by: UUID | None = None, request_id: str | None = None
+    ) -> str:
+        """Issue another token to an actor; older tokens stay valid until revoked."""
+        acting = self._as_admin(by, request_id)
+        actor = self.get_actor(actor_id)
+        token = new_token()
+        actor.issue_token(hash_token(token), by=acting)
+        self.save(actor)
+        return token
+
+    def revoke_tokens(
+        self, actor_id: UUID, *, by: UUID | None = None, request_id: str | None = None
+    ) -> Actor:
+        """Revoke every token of an actor."""
+        acting = self._as_admin(by, request_id)
+        actor = self.get_actor(actor_id)
+        actor.revoke_tokens(by=acting)
+        self.save(actor)
+        return actor
+
+    def register_partner(
+        self,
+        *,
+        name: str,
+        manager_id: UUID,
+        by: UUID | None = None,
+        request_id: str | None = None,
+    ) -> Partner:
+        """Register a partner organisation owned by a channel manager."""
+        acting = self._as_admin(by, request_id)
+        manager = self._existing_actor(manager_id, "manager_id")
+        partner = Partner.register(name=name, manager=manager, by=acting)
+        self.save(partner)
+        return partner
+
+    def reassign_manager(
+        self,
+        partner_id: UUID,
+        *,
+        manager_id: UUID,
+        by: UUID | None = None,
+        request_id: str | None = None,
+    ) -> Partner:
+        """Hand a partnership to another channel manager."""
+        acting = self._as_admin(by, request_id)
+        partner = self.get_partner(partner_id)
+        manager = self._existing_actor(manager_id, "manager_id")
+        partner.reassign_manager(manager, by=acting)
+        self.save(partner)
+        return partner
+
+    def _existing_actor(self, actor_id: UUID, field: str) -> Actor:
+        try:
+            return self.get_actor(actor_id)
+        except NotFound:
+            msg = f"{field}: no actor with id {actor_id}"
+            raise InvalidInput(msg) from None
+
+    # ------------------------------------------------------------- plans
+
+    def draft_plan(
+        self,
+        *,
+        partner_id: UUID,
+        title: str,
+        period_start: date,
+        period_end: date,
+        objectives: Sequence[str] = (),
+        report_every_days: int = 14,
+        review_every_days: int = 30,
+        grace_days: int = 3,
+        actor_id: UUID,
+        request_id: str | None = None,
+    ) -> Plan:
+        """Draft a plan for a partnership (its manager or one of its contacts)."""
+        actor = self.get_actor(actor_id)
+        partner = self.get_partner(partner_id)
+        by = partner.vouch(actor, at=self._now(), request_id=request_id)
+        plan = Plan.draft(
+            title=title,
+            period_start=period_start,
+            period_end=period_end,
+            objectives=list(objectives),
+            report_every_days=report_every_days,
+            review_every_days=review_every_days,
+            grace_days=grace_days,
+            by=by,
+        )
+        self.save(plan)
+        return plan
+
+    def propose_metric(
+        self,
+        plan_id: UUID,
+        spec: MetricSpec,
+        *,
+        actor_id: UUID,
+        request_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> tuple[Plan, UUID]:
+        """Propose a metric on a draft plan; returns the plan and the new metric's id."""
+        plan, by, _ = self._on_plan(plan_id, actor_id, request_id, expected_version)
+        metric_id = plan.propose_metric(spec, by=by)
+        self.save(plan)
+        return plan, metric_id
+
+    def revise_metric(
+        self,
+        plan_id: UUID,
+        metric_id: UUID,
+        spec: MetricSpec,
+        *,
+        actor_id: UUID,
+        request_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> Plan:
+        """Revise a draft metric (a counter-proposal)."""
+        plan, by, _ = self._on_plan(plan_id, actor_id, request_id, expected_version)
+        plan.revise_metric(metric_id, spec, by=by)
+        self.save(plan)
+        return plan
+
+    def agree_metric(
+        self,
+        plan_id: UUID,
+        metric_id: UUID,
+        *,
+        actor_id: UUID,
+        request_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> Plan:
+        """The caller's side agrees to a metric."""
+        plan, by, _ = self._on_plan(plan_id, actor_id, request_id, expected_version)
+        plan.agree_metric(metric_id, by=by)
+        self.save(plan)
+        return plan
+
+    def commit(
+        self,
+        plan_id: UUID,
+        *,
+        actor_id: UUID,
+        request_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> Plan:
+        """The caller's side commits; the second commitment activates the plan."""
+        plan, by, _ = self._on_plan(plan_id, actor_id, request_id, expected_version)
+        plan.commit(by=by)
+        self.save(plan)
+        return plan
+
+    def report_progress(
+        self,
+        plan_id: UUID,
+        metric_id: UUID,
+        *,
+        value: Decimal,
+        as_of: date,
+        note: str | None = None,
+        evidence_url: str | None = None,
+        actor_id: UUID,
+        request_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> Plan:
+        """The owner side reports a metric's value."""
+        plan, by, _ = self._on_plan(plan_id, actor_id, request_id, expected_version)
+        plan.report_progress(
+            metric_id, value=value, as_of=as_of, note=note, evidence_url=evidence_url, by=by
+        )
+        self.save(plan)
+        return plan
+
+    def record_review(
+        self,
+        plan_id: UUID,
+        *,
+        held_on: date,
+        attendee_ids: Iterable[UUID],
+        notes: str | None = None,
+        decisions: str | None = None,
+        actor_id: UUID,
+        request_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> tuple[Plan, UUID]:
+        """Record a review; attendees are the partnership's parties or vendor leaders."""
+        plan, by, partner = self._on_plan(plan_id, actor_id, request_id, expected_version)
+        attendees = partner.attendees(
+            self._existing_actor(a, "attendee_ids") for a in dict.fromkeys(attendee_ids)
+        )
+        review_id = plan.record_review(
+            held_on=held_on, attendees=attendees, notes=notes, decisions=decisions, by=by
+        )
+        self.save(plan)
+        return plan, review_id
+
+    def propose_adjustment(
+        self,
+        plan_id: UUID,
+        metric_id: UUID,
+        *,
+        kind: AdjustmentKind,
+        reason: str,
+        new_target: Decimal | None = None,
+        new_due_date: date | None = None,
+        actor_id: UUID,
+        request_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> tuple[Plan, UUID]:
+        """Propose changing or retiring a metric of an active plan."""
+        plan, by, _ = self._on_plan(plan_id, actor_id, request_id, expected_version)
+        adjustment_id = plan.propose_adjustment(
+            metric_id,
+            kind=kind,
+            reason=reason,
+            new_target=new_target,
+            new_due_date=new_due_date,
+            by=by,
+        )
+        self.save(plan)
+        return plan, adjustment_id
+
+    def accept_adjustment(
+        self,
+        plan_id: UUID,
+        adjustment_id: UUID,
+        *,
+        reason: str | None = None,
+        actor_id: UUID,
+        request_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> Plan:
+        """The other side accepts an adjustment."""
+        plan, by, _ = self._on_plan(plan_id, actor_id, request_id, expected_version)
+        plan.accept_adjustment(adjustment_id, reason=reason, by=by)
+        self.save(plan)
+        return plan
+
+    def reject_adjustment(
+        self,
+        plan_id: UUID,
+        adjustment_id: UUID,
+        *,
+        reason: str | None = None,
+        actor_id: UUID,
+        request_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> Plan:
+        """The other side rejects an adjustment."""
+        plan, by, _ = self._on_plan(plan_id, actor_id, request_id, expected_version)
+        plan.reject_adjustment(adjustment_id, reason=reason, by=by)
+        self.save(plan)
+        return plan
+
+    def withdraw_adjustment(
+        self,
+        plan_id: UUID,
+        adjustment_id: UUID,
+        *,
+        reason: str | None = None,
+        actor_id: UUID,
+        request_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> Plan:
+        """The proposing side withdraws its adjustment."""
+        plan, by, _ = self._on_plan(plan_id, actor_id, request_id, expected_version)
+        plan.withdraw_adjustment(adjustment_id, reason=reason, by=by)
+        self.save(plan)
+        return plan
+
+    def close_plan(
+        self,
+        plan_id: UUID,
+        *,
+        summary: str | None = None,
+        actor_id: UUID,
+        request_id: str | None = None,
+        expected_version: int | None = None,
+    ) -> Plan:
+        """Close a plan after its period; its metrics are graded met or missed."""
+        plan, by, _ = self._on_plan(plan_id, actor_id, request_id, expected_version)
+        plan.close(summary=summary, by=by)
+        self.save(plan)
+        return plan

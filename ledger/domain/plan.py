@@ -1,0 +1,708 @@
+"""The Plan aggregate: a partner-specific SMART plan agreed, committed and kept by both sides."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import TYPE_CHECKING
+from uuid import UUID, uuid4
+
+from ledger.domain import rules
+from ledger.domain.base import LedgerAggregate
+from ledger.domain.errors import (
+    InvalidInput,
+    NotAllowedForRole,
+    NotAParty,
+    NotFound,
+    RuleViolation,
+    WrongSide,
+)
+from ledger.domain.state import Adjustment, Commitment, Metric, Report, Review, Terms
+from ledger.domain.values import (
+    Acting,
+    ActorRef,
+    AdjustmentKind,
+    AdjustmentStatus,
+    Grade,
+    MetricSpec,
+    PlanStatus,
+    Side,
+)
+
+MAX_METRICS = 50
+
+
+class Plan(LedgerAggregate):
+    """A plan of one partnership: draft, then active once both sides commit, then closed."""
+
+    if TYPE_CHECKING:  # declared for the type checker; annotations here would be init fields
+        partner_id: UUID
+        title: str
+        period_start: date
+        period_end: date
+        objectives: list[str]
+        report_every_days: int
+        review_every_days: int
+        grace_days: int
+        status: PlanStatus
+        metrics: dict[str, Metric]
+        adjustments: dict[str, Adjustment]
+        reviews: list[Review]
+        commitments: dict[str, Commitment | None]
+        terms_version: int
+        activated_at: datetime | None
+        closed_at: datetime | None
+        summary: str | None
+        grades: dict[str, Grade]
+
+    # ----------------------------------------------------------------- events
+
+    class Drafted(LedgerAggregate.Created):
+        """A plan was drafted for a partnership."""
+
+        partner_id: UUID
+        title: str
+        period_start: date
+        period_end: date
+        objectives: list[str]
+        report_every_days: int
+        review_every_days: int
+        grace_days: int
+
+        def apply(self, plan: Plan) -> None:
+            plan.partner_id = self.partner_id
+            plan.title = self.title
+            plan.period_start = self.period_start
+            plan.period_end = self.period_end
+            plan.objectives = list(self.objectives)
+            plan.report_every_days = self.report_every_days
+            plan.review_every_days = self.review_every_days
+            plan.grace_days = self.grace_days
+            plan.status = PlanStatus.DRAFT
+            plan.metrics = {}
+            plan.adjustments = {}
+            plan.reviews = []
+            plan.commitments = {Side.VENDOR.value: None, Side.PARTNER.value: None}
+            plan.terms_version = 0
+            plan.activated_at = None
+            plan.closed_at = None
+            plan.summary = None
+            plan.grades = {}
+
+    class MetricProposed(LedgerAggregate.Event):
+        """A side proposed a metric; proposing is that side's agreement."""
+
+        metric_id: UUID
+        spec: MetricSpec
+        side: Side
+
+        def apply(self, plan: Plan) -> None:
+            spec = self.spec
+            plan.metrics[str(self.metric_id)] = Metric(
+                id=self.metric_id,
+                owner_side=spec.owner_side,
+                kind=spec.kind,
+                name=spec.name,
+                description=spec.description,
+                unit=spec.unit,
+                direction=spec.direction,
+                target=spec.target,
+                due_date=spec.due_date,
+                objective=spec.objective,
+                agreed_by={s.value: s is self.side for s in Side},
+                proposed_by=self.side,
+                terms_history=[Terms(spec.target, spec.due_date, self.timestamp)],
+            )
+            plan.terms_changed()
+
+    class MetricRevised(LedgerAggregate.Event):
+        """A side revised a draft metric: its agreement stands, the other side's is cleared."""
+
+        metric_id: UUID
+        spec: MetricSpec
+        side: Side
+
+        def apply(self, plan: Plan) -> None:
+            spec = self.spec
+            metric = plan.metrics[str(self.metric_id)]
+            metric.owner_side = spec.owner_side
+            metric.kind = spec.kind
+            metric.name = spec.name
+            metric.description = spec.description
+            metric.unit = spec.unit
+            metric.direction = spec.direction
+            metric.target = spec.target
+            metric.due_date = spec.due_date
+            metric.objective = spec.objective
+            metric.agreed_by = {s.value: s is self.side for s in Side}
+            metric.proposed_by = self.side
+            metric.terms_history.append(Terms(spec.target, spec.due_date, self.timestamp))
+            plan.terms_changed()
+
+    class MetricAgreed(LedgerAggregate.Event):
+        """A side agreed to a metric proposed by the other side."""
+
+        metric_id: UUID
+        side: Side
+
+        def apply(self, plan: Plan) -> None:
+            plan.metrics[str(self.metric_id)].agreed_by[self.side.value] = True
+
+    class Committed(LedgerAggregate.Event):
+        """A side committed to the plan's terms as they stand at ``terms_version``."""
+
+        side: Side
+        terms_version: int
+
+        def apply(self, plan: Plan) -> None:
+            plan.commitments[self.side.value] = Commitment(
+                actor_id=self.actor.id,
+                committed_at=self.timestamp,
+                terms_version=self.terms_version,
+            )
+
+    class Activated(LedgerAggregate.Event):
+        """Both sides committed to the same terms: the plan is active."""
+
+        terms_version: int
+
+        def apply(self, plan: Plan) -> None:
+            plan.status = PlanStatus.ACTIVE
+            plan.activated_at = self.timestamp
+
+    class ProgressReported(LedgerAggregate.Event):
+        """The owner side reported a metric's value as of a date."""
+
+        metric_id: UUID
+        value: Decimal
+        as_of: date
+        note: str | None
+        evidence_url: str | None
+
+        def apply(self, plan: Plan) -> None:
+            metric = plan.metrics[str(self.metric_id)]
+            report = Report(self.value, self.as_of, self.timestamp)
+            metric.reports_count += 1
+            if metric.latest is None or report.as_of >= metric.latest.as_of:
+                metric.latest = report
+            counts = (
+                report.as_of <= metric.due_date
+                and report.recorded_at.date() <= metric.due_date + timedelta(plan.grace_days)
+            )
+            if counts and (metric.deciding is None or report.as_of >= metric.deciding.as_of):
+                metric.deciding = report
+
+    class ReviewRecorded(LedgerAggregate.Event):
+        """A review meeting was recorded with its attendees, notes and decisions."""
+
+        review_id: UUID
+        held_on: date
+        attendees: list[ActorRef]
+        notes: str | None
+        decisions: str | None
+
+        def apply(self, plan: Plan) -> None:
+            plan.reviews.append(
+                Review(
+                    id=self.review_id,
+                    held_on=self.held_on,
+                    attendees=list(self.attendees),
+                    notes=self.notes,
+                    decisions=self.decisions,
+                    recorded_by=self.actor,
+                    recorded_at=self.timestamp,
+                )
+            )
+
+    class AdjustmentProposed(LedgerAggregate.Event):
+        """A side proposed to change a metric's target or due date, or to retire it."""
+
+        adjustment_id: UUID
+        metric_id: UUID
+        kind: AdjustmentKind
+        new_target: Decimal | None
+        new_due_date: date | None
+        reason: str
+
+        def apply(self, plan: Plan) -> None:
+            plan.adjustments[str(self.adjustment_id)] = Adjustment(
+                id=self.adjustment_id,
+                metric_id=self.metric_id,
+                kind=self.kind,
+                new_target=self.new_target,
+                new_due_date=self.new_due_date,
+                reason=self.reason,
+                proposed_by=self.actor,
+                proposed_at=self.timestamp,
+            )
+
+    class AdjustmentAccepted(LedgerAggregate.Event):
+        """The other side accepted an adjustment: the metric's terms change from now on."""
+
+        adjustment_id: UUID
+        reason: str | None
+
+        def apply(self, plan: Plan) -> None:
+            adjustment = plan.decide(self, AdjustmentStatus.ACCEPTED)
+            metric = plan.metrics[str(adjustment.metric_id)]
+            if adjustment.kind is AdjustmentKind.RETIRE:
+                metric.retired = True
+            else:
+                if adjustment.new_target is not None:
+                    metric.target = adjustment.new_target
+                if adjustment.new_due_date is not None:
+                    metric.due_date = adjustment.new_due_date
+                metric.terms_history.append(
+                    Terms(metric.target, metric.due_date, self.timestamp, adjustment.id)
+                )
+            plan.terms_version += 1
+
+    class AdjustmentRejected(LedgerAggregate.Event):
+        """The other side rejected an adjustment."""
+
+        adjustment_id: UUID
+        reason: str | None
+
+        def apply(self, plan: Plan) -> None:
+            plan.decide(self, AdjustmentStatus.REJECTED)
+
+    class AdjustmentWithdrawn(LedgerAggregate.Event):
+        """The proposing side withdrew its adjustment."""
+
+        adjustment_id: UUID
+        reason: str | None
+
+        def apply(self, plan: Plan) -> None:
+            plan.decide(self, AdjustmentStatus.WITHDRAWN)
+
+    class Closed(LedgerAggregate.Event):
+        """The plan was closed after its period; an activated plan's metrics were graded."""
+
+        summary: str | None
+        grades: dict[str, Grade]
+
+        def apply(self, plan: Plan) -> None:
+            plan.status = PlanStatus.CLOSED
+            plan.closed_at = self.timestamp
+            plan.summary = self.summary
+            plan.grades = dict(self.grades)
+
+    # ------------------------------------------------------- state helpers
+
+    def terms_changed(self) -> None:
+        """Any change to the draft terms clears both commitments (applied by events only)."""
+        self.terms_version += 1
+        self.commitments = {side.value: None for side in Side}
+
+    def decide(
+        self,
+        event: AdjustmentAccepted | AdjustmentRejected | AdjustmentWithdrawn,
+        status: AdjustmentStatus,
+    ) -> Adjustment:
+        """Record the outcome of an adjustment (applied by events only)."""
+        adjustment = self.adjustments[str(event.adjustment_id)]
+        adjustment.status = status
+        adjustment.decided_by = event.actor
+        adjustment.decided_at = event.timestamp
+        adjustment.decision_reason = event.reason
+        return adjustment
+
+    # ------------------------------------------------------------- commands
+
+    @classmethod
+    def draft(
+        cls,
+        *,
+        title: str,
+        period_start: date,
+        period_end: date,
+        objectives: list[str] | None = None,
+        report_every_days: int = 14,
+        review_every_days: int = 30,
+        grace_days: int = 3,
+        by: Acting,
+    ) -> Plan:
+        """Draft a plan for the partnership ``by`` was vouched for."""
+        if by.partner_id is None:
+            msg = "only a party to the partnership may draft its plans"
+            raise NotAParty(msg)
+        _sided(by)
+        rules.check_period(period_start, period_end)
+        objectives = [rules.required_text(o, "objective") for o in objectives or []]
+        if len(objectives) > rules.MAX_OBJECTIVES:
+            msg = f"a plan has at most {rules.MAX_OBJECTIVES} objectives"
+            raise InvalidInput(msg)
+        return cls._start(
+            cls.Drafted,
+            by,
+            partner_id=by.partner_id,
+            title=rules.required_text(title, "title"),
+            period_start=period_start,
+            period_end=period_end,
+            objectives=objectives,
+            report_every_days=rules.day_count(
+                report_every_days, "report_every_days", 1, rules.MAX_CADENCE_DAYS
+            ),
+            review_every_days=rules.day_count(
+                review_every_days, "review_every_days", 1, rules.MAX_CADENCE_DAYS
+            ),
+            grace_days=rules.day_count(grace_days, "grace_days", 0, rules.MAX_GRACE_DAYS),
+        )
+
+    def propose_metric(self, spec: MetricSpec, *, by: Acting) -> UUID:
+        """Propose a metric owned by either side; the proposer agrees by proposing."""
+        side = self._party(by)
+        self._require_draft("metrics are proposed")
+        if len(self.metrics) >= MAX_METRICS:
+            msg = f"a plan has at most {MAX_METRICS} metrics"
+            raise RuleViolation(msg)
+        spec = rules.smart(spec, self.period_start, self.period_end)
+        metric_id = uuid4()
+        self._trigger(self.MetricProposed, by, metric_id=metric_id, spec=spec, side=side)
+        return metric_id
+
+    def revise_metric(self, metric_id: UUID, spec: MetricSpec, *, by: Acting) -> None:
+        """Revise a draft metric: a counter-proposal the other side must agree to again."""
+        side = self._party(by)
+        self._require_draft("metrics are revised")
+        metric = self._metric(metric_id)
+        spec = rules.smart(spec, self.period_start, self.period_end)
+        if spec == _spec_of(metric):
+            msg = "the revision changes nothing; to accept these terms, agree to them"
+            raise RuleViolation(msg)
+        self._trigger(self.MetricRevised, by, metric_id=metric_id, spec=spec, side=side)
+
+    def agree_metric(self, metric_id: UUID, *, by: Acting) -> None:
+        """The acting side agrees to a metric's current terms."""
+        side = self._party(by)
+        self._require_draft("metrics are agreed")
+        metric = self._metric(metric_id)
+        if metric.is_agreed_by(side):
+            msg = f"the {side.value} side has already agreed to {metric.name!r}"
+            raise RuleViolation(msg)
+        self._trigger(self.MetricAgreed, by, metric_id=metric_id, side=side)
+
+    def commit(self, *, by: Acting) -> None:
+        """The acting side commits to the current terms; the second commitment activates."""
+        side = self._party(by)
+        self._require_draft("sides commit")
+        if self.commitments[side.value] is not None:
+            msg = f"the {side.value} side has already committed to these terms"
+            raise RuleViolation(msg)
+        live = [m for m in self.metrics.values() if not m.retired]
+        pending = [m.name for m in live if not m.is_agreed]
+        if pending:
+            msg = f"every metric must be agreed by both sides first; not yet: {pending}"
+            raise RuleViolation(msg)
+        for owner in Side:
+            if not any(m.owner_side is owner for m in live):
+                msg = f"each side must own at least one metric; the {owner.value} side owns none"
+                raise RuleViolation(msg)
+        self._trigger(self.Committed, by, side=side, terms_version=self.terms_version)
+        other = self.commitments[side.other.value]
+        if other is not None and other.terms_version == self.terms_version:
+            self._trigger(self.Activated, by, terms_version=self.terms_version)
+
+    def report_progress(
+        self,
+        metric_id: UUID,
+        *,
+        value: Decimal,
+        as_of: date,
+        note: str | None = None,
+        evidence_url: str | None = None,
+        by: Acting,
+    ) -> None:
+        """The owner side reports a metric's value as of a date (not in the future)."""
+        side = self._party(by)
+        self._require_active("progress is reported")
+        metric = self._live_metric(metric_id)
+        if side is not metric.owner_side:
+            msg = f"only the {metric.owner_side.value} side reports on {metric.name!r}"
+            raise WrongSide(msg)
+        rules.amount(value, "value")
+        _not_in_future(as_of, by, "as_of")
+        if as_of < self.period_start:
+            msg = f"as_of ({as_of}) must not be before the plan starts ({self.period_start})"
+            raise InvalidInput(msg)
+        self._trigger(
+            self.ProgressReported,
+            by,
+            metric_id=metric_id,
+            value=value,
+            as_of=as_of,
+            note=rules.optional_text(note, "note"),
+            evidence_url=rules.evidence_link(evidence_url),
+        )
+
+    def record_review(
+        self,
+        *,
+        held_on: date,
+        attendees: list[ActorRef],
+        notes: str | None = None,
+        decisions: str | None = None,
+        by: Acting,
+    ) -> UUID:
+        """Record a review held on a date, at most ``grace_days`` before today."""
+        self._party(by)
+        self._require_active("reviews are recorded")
+        _not_in_future(held_on, by, "held_on")
+        earliest = by.today - timedelta(days=self.grace_days)
+        if held_on < earliest:
+            msg = (
+                f"held_on ({held_on}) is more than {self.grace_days} days ago; "
+                f"reviews are recorded within {self.grace_days} days of being held"
+            )
+            raise InvalidInput(msg)
+        if not attendees:
+            msg = "a review needs at least one attendee"
+            raise InvalidInput(msg)
+        review_id = uuid4()
+        self._trigger(
+            self.ReviewRecorded,
+            by,
+            review_id=review_id,
+            held_on=held_on,
+            attendees=list(attendees),
+            notes=rules.optional_text(notes, "notes"),
+            decisions=rules.optional_text(decisions, "decisions"),
+        )
+        return review_id
+
+    def propose_adjustment(
+        self,
+        metric_id: UUID,
+        *,
+        kind: AdjustmentKind,
+        reason: str,
+        new_target: Decimal | None = None,
+        new_due_date: date | None = None,
+        by: Acting,
+    ) -> UUID:
+        """Propose changing a metric's target or due date, or retiring it, before it is due."""
+        self._party(by)
+        self._require_active("adjustments are proposed")
+        metric = self._live_metric(metric_id)
+        self._require_not_due(metric, by)
+        if any(a.is_open and a.metric_id == metric_id for a in self.adjustments.values()):
+            msg = f"{metric.name!r} already has an open adjustment; answer or withdraw it first"
+            raise RuleViolation(msg)
+        reason = rules.required_text(reason, "reason", rules.MAX_LONG_TEXT)
+        self._check_adjustment(metric, kind, new_target, new_due_date, by)
+        adjustment_id = uuid4()
+        self._trigger(
+            self.AdjustmentProposed,
+            by,
+            adjustment_id=adjustment_id,
+            metric_id=metric_id,
+            kind=kind,
+            new_target=new_target,
+            new_due_date=new_due_date,
+            reason=reason,
+        )
+        return adjustment_id
+
+    def accept_adjustment(
+        self, adjustment_id: UUID, *, reason: str | None = None, by: Acting
+    ) -> None:
+        """The other side accepts an adjustment; the terms change from now on."""
+        adjustment = self._answerable(adjustment_id, by)
+        metric = self.metrics[str(adjustment.metric_id)]
+        self._require_not_due(metric, by)
+        if adjustment.new_due_date is not None and adjustment.new_due_date <= by.today:
+            msg = f"the proposed due date {adjustment.new_due_date} has already come"
+            raise RuleViolation(msg)
+        self._trigger(
+            self.AdjustmentAccepted,
+            by,
+            adjustment_id=adjustment_id,
+            reason=rules.optional_text(reason, "reason"),
+        )
+
+    def reject_adjustment(
+        self, adjustment_id: UUID, *, reason: str | None = None, by: Acting
+    ) -> None:
+        """The other side rejects an adjustment; the terms stay as they are."""
+        self._answerable(adjustment_id, by)
+        self._trigger(
+            self.AdjustmentRejected,
+            by,
+            adjustment_id=adjustment_id,
+            reason=rules.optional_text(reason, "reason"),
+        )
+
+    def withdraw_adjustment(
+        self, adjustment_id: UUID, *, reason: str | None = None, by: Acting
+    ) -> None:
+        """The proposing side withdraws its adjustment."""
+        side = self._party(by)
+        self._require_active("adjustments are withdrawn")
+        adjustment = self._open_adjustment(adjustment_id)
+        if side is not adjustment.proposed_by_side:
+            msg = "only the side that proposed an adjustment may withdraw it"
+            raise WrongSide(msg)
+        self._trigger(
+            self.AdjustmentWithdrawn,
+            by,
+            adjustment_id=adjustment_id,
+            reason=rules.optional_text(reason, "reason"),
+        )
+
+    def close(self, *, summary: str | None = None, by: Acting) -> None:
+        """Close the plan after its period ends; an activated plan's metrics are graded."""
+        self._party(by)
+        if by.today <= self.period_end:
+            msg = f"the plan can be closed only after its period ends on {self.period_end}"
+            raise RuleViolation(msg)
+        self._trigger(
+            self.Closed,
+            by,
+            summary=rules.optional_text(summary, "summary"),
+            grades=self.grading(),
+        )
+
+    # -------------------------------------------------------------- queries
+
+    def grading(self) -> dict[str, Grade]:
+        """Met or missed for each live metric of an activated plan (none for a draft)."""
+        if self.activated_at is None:
+            return {}
+        grades: dict[str, Grade] = {}
+        for key, metric in self.metrics.items():
+            if metric.retired:
+                continue
+            value = metric.deciding.value if metric.deciding else None
+            met = rules.attainment(metric.direction, metric.target, value) == 1
+            grades[key] = Grade.MET if met else Grade.MISSED
+        return grades
+
+    def metric(self, metric_id: UUID) -> Metric:
+        """The metric with this id."""
+        return self._metric(metric_id)
+
+    def adjustment(self, adjustment_id: UUID) -> Adjustment:
+        """The adjustment with this id."""
+        try:
+            return self.adjustments[str(adjustment_id)]
+        except KeyError:
+            msg = f"adjustment {adjustment_id} not found on this plan"
+            raise NotFound(msg) from None
+
+    # ---------------------------------------------------------------- checks
+
+    def _party(self, by: Acting) -> Side:
+        """The acting side, after checking the actor is party to this plan and it is open."""
+        if by.partner_id != self.partner_id:
+            msg = "only the partnership's manager and its partner contacts act on its plans"
+            raise NotAParty(msg)
+        side = _sided(by)
+        if self.status is PlanStatus.CLOSED:
+            msg = "the plan is closed and accepts nothing more"
+            raise RuleViolation(msg)
+        return side
+
+    def _require_draft(self, what: str) -> None:
+        if self.status is not PlanStatus.DRAFT:
+            msg = f"{what} only while the plan is a draft; propose an adjustment instead"
+            raise RuleViolation(msg)
+
+    def _require_active(self, what: str) -> None:
+        if self.status is not PlanStatus.ACTIVE:
+            msg = f"{what} only on active plans; this plan is {self.status.value}"
+            raise RuleViolation(msg)
+
+    def _metric(self, metric_id: UUID) -> Metric:
+        try:
+            return self.metrics[str(metric_id)]
+        except KeyError:
+            msg = f"metric {metric_id} not found on this plan"
+            raise NotFound(msg) from None
+
+    def _live_metric(self, metric_id: UUID) -> Metric:
+        metric = self._metric(metric_id)
+        if metric.retired:
+            msg = f"{metric.name!r} is retired"
+            raise RuleViolation(msg)
+        return metric
+
+    def _require_not_due(self, metric: Metric, by: Acting) -> None:
+        if by.today >= metric.due_date:
+            msg = f"{metric.name!r} is due on {metric.due_date}; its terms can no longer change"
+            raise RuleViolation(msg)
+
+    def _open_adjustment(self, adjustment_id: UUID) -> Adjustment:
+        adjustment = self.adjustment(adjustment_id)
+        if not adjustment.is_open:
+            msg = f"the adjustment is already {adjustment.status.value}"
+            raise RuleViolation(msg)
+        return adjustment
+
+    def _answerable(self, adjustment_id: UUID, by: Acting) -> Adjustment:
+        side = self._party(by)
+        self._require_active("adjustments are answered")
+        adjustment = self._open_adjustment(adjustment_id)
+        if side is adjustment.proposed_by_side:
+            msg = "an adjustment is accepted or rejected by the other side, not its proposer"
+            raise WrongSide(msg)
+        return adjustment
+
+    def _check_adjustment(
+        self,
+        metric: Metric,
+        kind: AdjustmentKind,
+        new_target: Decimal | None,
+        new_due_date: date | None,
+        by: Acting,
+    ) -> None:
+        wants_target = kind is AdjustmentKind.CHANGE_TARGET
+        wants_date = kind is AdjustmentKind.CHANGE_DUE_DATE
+        if (new_target is not None) is not wants_target:
+            verb = "requires" if wants_target else "takes no"
+            msg = f"{kind.value} {verb} new_target"
+            raise InvalidInput(msg)
+        if (new_due_date is not None) is not wants_date:
+            verb = "requires" if wants_date else "takes no"
+            msg = f"{kind.value} {verb} new_due_date"
+            raise InvalidInput(msg)
+        if new_target is not None:
+            rules.positive_amount(new_target, "new_target")
+            if new_target == metric.target:
+                msg = f"the target of {metric.name!r} is already {metric.target}"
+                raise InvalidInput(msg)
+        if new_due_date is not None:
+            rules.within_period(new_due_date, self.period_start, self.period_end, "new_due_date")
+            if new_due_date <= by.today:
+                msg = f"new_due_date ({new_due_date}) must be after today ({by.today})"
+                raise InvalidInput(msg)
+            if new_due_date == metric.due_date:
+                msg = f"{metric.name!r} is already due on {metric.due_date}"
+                raise InvalidInput(msg)
+
+
+def _sided(by: Acting) -> Side:
+    side = by.side
+    if side is None:
+        msg = f"a {by.actor.role.value} has no side and cannot act on plans"
+        raise NotAllowedForRole(msg)
+    return side
+
+
+def _not_in_future(day: date, by: Acting, what: str) -> None:
+    if day > by.today:
+        msg = f"{what} ({day}) must not be in the future (today is {by.today})"
+        raise InvalidInput(msg)
+
+
+def _spec_of(metric: Metric) -> MetricSpec:
+    return MetricSpec(
+        owner_side=metric.owner_side,
+        kind=metric.kind,
+        name=metric.name,
+        description=metric.description,
+        unit=metric.unit,
+        direction=metric.direction,
+        target=metric.target,
+        due_date=metric.due_date,
+        objective=metric.objective,
+    )

@@ -1,0 +1,121 @@
+"""The mutable parts of a plan's state: metrics, reports, adjustments, reviews, commitments."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from uuid import UUID
+
+from ledger.domain.values import (
+    ActorRef,
+    AdjustmentKind,
+    AdjustmentStatus,
+    Direction,
+    MetricKind,
+    Side,
+)
+
+
+@dataclass(frozen=True)
+class Report:
+    """One progress report as the plan remembers it."""
+
+    value: Decimal
+    as_of: date
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class Terms:
+    """A metric's terms (target, due date) and since when they are in force."""
+
+    target: Decimal
+    due_date: date
+    effective_at: datetime
+    adjustment_id: UUID | None = None
+
+
+@dataclass
+class Metric:
+    """A metric of a plan with its terms in force, agreement and reporting summary."""
+
+    id: UUID
+    owner_side: Side
+    kind: MetricKind
+    name: str
+    description: str
+    unit: str
+    direction: Direction
+    target: Decimal
+    due_date: date
+    objective: str | None
+    agreed_by: dict[str, bool]
+    proposed_by: Side
+    retired: bool = False
+    latest: Report | None = None
+    deciding: Report | None = None
+    reports_count: int = 0
+    terms_history: list[Terms] = field(default_factory=list)
+
+    def is_agreed_by(self, side: Side) -> bool:
+        """Whether the given side has agreed to the metric's current terms."""
+        return self.agreed_by[side.value]
+
+    @property
+    def is_agreed(self) -> bool:
+        """Whether both sides have agreed to the metric's current terms."""
+        return all(self.agreed_by.values())
+
+
+@dataclass
+class Adjustment:
+    """A proposed change to an active plan's terms and its outcome."""
+
+    id: UUID
+    metric_id: UUID
+    kind: AdjustmentKind
+    new_target: Decimal | None
+    new_due_date: date | None
+    reason: str
+    proposed_by: ActorRef
+    proposed_at: datetime
+    status: AdjustmentStatus = AdjustmentStatus.PROPOSED
+    decided_by: ActorRef | None = None
+    decided_at: datetime | None = None
+    decision_reason: str | None = None
+
+    @property
+    def proposed_by_side(self) -> Side:
+        """The side that proposed the adjustment."""
+        if self.proposed_by.side is None:  # only sided actors act on plans
+            msg = "adjustment proposed by an actor without a side"
+            raise ValueError(msg)
+        return self.proposed_by.side
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the adjustment still awaits an answer."""
+        return self.status is AdjustmentStatus.PROPOSED
+
+
+@dataclass(frozen=True)
+class Review:
+    """A review meeting recorded on the plan."""
+
+    id: UUID
+    held_on: date
+    attendees: list[ActorRef]
+    notes: str | None
+    decisions: str | None
+    recorded_by: ActorRef
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class Commitment:
+    """A side's commitment to the plan's terms as they stood at one terms version."""
+
+    actor_id: UUID
+    committed_at: datetime
+    terms_version: int
