@@ -220,3 +220,22 @@ def a_world(app: Counterpart, clock: SimulatedClock) -> World:
         other_manager=other_manager,
         outsider=actor("Otto Outsider", Role.PARTNER, other),
     )
+
+
+def an_active_plan_in(world: World) -> tuple[UUID, Metrics]:
+    """A stored plan of the world's partnership, agreed and committed by both sides."""
+    app = world.app
+    plan = app.draft_plan(
+        partner_id=world.partner,
+        title="Q1 2026 joint plan",
+        period_start=PERIOD_START,
+        period_end=PERIOD_END,
+        actor_id=world.manager,
+    )
+    _, vendor_metric = app.propose_metric(plan.id, vendor_terms(), actor_id=world.manager)
+    _, partner_metric = app.propose_metric(plan.id, partner_terms(), actor_id=world.contact)
+    app.agree_metric(plan.id, vendor_metric, actor_id=world.contact)
+    app.agree_metric(plan.id, partner_metric, actor_id=world.manager)
+    app.commit(plan.id, actor_id=world.manager)
+    app.commit(plan.id, actor_id=world.contact)
+    return plan.id, Metrics(vendor=vendor_metric, partner=partner_metric)
