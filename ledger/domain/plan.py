@@ -455,6 +455,9 @@ class Plan(LedgerAggregate):
                 f"reviews are recorded within {self.grace_days} days of being held"
             )
             raise InvalidInput(msg)
+        if held_on < self.period_start:
+            msg = f"held_on ({held_on}) must not be before the plan starts ({self.period_start})"
+            raise InvalidInput(msg)
         if not attendees:
             msg = "a review needs at least one attendee"
             raise InvalidInput(msg)

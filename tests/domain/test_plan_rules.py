@@ -189,6 +189,18 @@ def test_review_held_on_must_not_be_in_the_future(cast: Cast) -> None:
     )
 
 
+def test_review_held_on_must_not_be_before_the_plan_starts(cast: Cast) -> None:
+    """A plan activated on its first day takes no review held the day before."""
+    plan, _ = an_active_plan(cast)
+    refused(
+        plan,
+        InvalidInput,
+        lambda: plan.record_review(
+            held_on=PERIOD_START - timedelta(days=1), attendees=[cast.manager.ref], by=cast.vendor()
+        ),
+    )
+
+
 def test_review_held_on_at_most_grace_days_before_it_is_recorded(cast: Cast) -> None:
     """With grace_days = 3, a review held 3 days ago is accepted and one held 4 days ago not."""
     plan, _ = an_active_plan(cast)
