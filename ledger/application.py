@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import copy
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
-from itertools import takewhile
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application, project_aggregate
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+)
 from eventsourcing.domain import MutableOrImmutableAggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
 from eventsourcing.utils import Environment, EnvType
 
+from ledger.checkout import Checkout
 from ledger.clock import Clock, SystemClock
 from ledger.domain import (
     OPERATOR,
@@ -22,6 +27,7 @@ from ledger.domain import (
     AdjustmentKind,
     ConcurrencyConflict,
     InvalidInput,
+    LedgerError,
     MetricSpec,
     NotFound,
     Partner,
@@ -36,9 +42,11 @@ from ledger.tokens import hash_token, new_token
 from ledger.transcodings import register_all
 
 A = TypeVar("A", bound=LedgerAggregate)
+R = TypeVar("R")
+PlanCommand = Callable[[Plan, Acting, Partner], R]
 
-SNAPSHOT_INTERVAL = 50
-"""Plans are snapshotted every 50 events; see docs/performance.md for the measurement."""
+SNAPSHOT_INTERVAL = 25
+"""Plans are snapshotted every 25 events; docs/performance.md has the measurement."""
 
 
 class Counterpart(Application[UUID]):
@@ -50,6 +58,8 @@ class Counterpart(Application[UUID]):
     def __init__(self, settings: Settings | None = None, clock: Clock | None = None) -> None:
         self.settings = settings or Settings.from_env()
         self.clock: Clock = clock or SystemClock()
+        self._plans: Checkout[Plan] = Checkout(self.settings.cache_size)
+        self._identities: Checkout[Actor] = Checkout(self.settings.cache_size)
         super().__init__(env=library_env(self.settings))
 
     # ---------------------------------------------------------------- wiring
@@ -77,6 +87,23 @@ class Counterpart(Application[UUID]):
         except IntegrityError:
             msg = "someone else changed this first; re-read it and try again"
             raise ConcurrencyConflict(msg) from None
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
+        """Snapshot plans from the saved aggregate in memory, instead of replaying it again."""
+        snapshots = []
+        for event in processing_event.events:
+            aggregate = processing_event.aggregates.get(event.originator_id)
+            if aggregate is None:
+                continue
+            interval = self.snapshotting_intervals.get(type(aggregate))
+            if interval is None or event.originator_version % interval:
+                continue
+            if aggregate.version == event.originator_version:
+                snapshots.append(Plan.Snapshot.take(aggregate))
+            else:  # a later event of the same save: rebuild that version from the store
+                self.take_snapshot(aggregate.id, version=event.originator_version)
+        if snapshots and self.snapshots is not None:
+            self.snapshots.put(snapshots)
 
     # ------------------------------------------------------------- loading
 
@@ -108,19 +135,25 @@ class Counterpart(Application[UUID]):
         return self._get(Plan, plan_id, version)
 
     def plan_as_of(self, plan_id: UUID, at: datetime) -> Plan:
-        """The plan as it was at a moment: every event recorded at or before ``at``."""
-        self.get_plan(plan_id)  # NotFound for an unknown id or another kind of aggregate
+        """The plan as it was at a moment: every event recorded at or before ``at``.
 
-        def recorded_by_then(event: object) -> bool:
-            return isinstance(event, LedgerAggregate.Event) and event.timestamp <= at
-
-        plan = project_aggregate(None, takewhile(recorded_by_then, self.events.get(plan_id)))
-        if plan is None:
+        Recorded times never decrease within a plan, so the version is found by bisection
+        over snapshot-backed loads rather than by replaying every event.
+        """
+        current = self.get_plan(plan_id)
+        if current.modified_on <= at:
+            return current
+        low, high = 0, current.version  # version ``low`` is at or before ``at``; ``high`` after
+        while high - low > 1:
+            middle = (low + high) // 2
+            if self.get_plan(plan_id, middle).modified_on <= at:
+                low = middle
+            else:
+                high = middle
+        if low == 0:
             msg = f"plan {plan_id} did not exist yet at {at.isoformat()}"
             raise NotFound(msg)
-        if not isinstance(plan, Plan):  # pragma: no cover - checked by get_plan above
-            raise NotFound(str(plan_id))
-        return plan
+        return self.get_plan(plan_id, low)
 
     # -------------------------------------------------------- acting
 
@@ -134,20 +167,67 @@ class Counterpart(Application[UUID]):
         actor = self.get_actor(actor_id)
         return Acting(actor=actor.ref, at=self._now(), request_id=request_id)
 
+    def _identity(self, actor_id: UUID) -> Actor:
+        """The actor acting, from memory when seen before.
+
+        Only the immutable facts of an actor (id, role, side, partner) decide what it may do on
+        a plan, so a copy loaded once is good for good. Tokens are checked by the caller.
+        """
+        actor = self._identities.take(actor_id) or self.get_actor(actor_id)
+        self._identities.put(actor_id, actor)
+        return actor
+
     def _on_plan(
         self,
         plan_id: UUID,
         actor_id: UUID,
         request_id: str | None,
         expected_version: int | None,
-    ) -> tuple[Plan, Acting, Partner]:
-        plan = self.get_plan(plan_id)
+        command: PlanCommand[R],
+    ) -> tuple[Plan, R]:
+        """Run a plan command and save its events; returns the plan after it and the result.
+
+        The plan kept from the last command is used when there is one (no query, no copy);
+        if it was stale the save conflicts, and the command runs once more on a fresh load.
+        """
+        kept = self._plans.take(plan_id)
+        if kept is not None:
+            done = self._attempt(kept, actor_id, request_id, expected_version, command)
+            if done is not None:
+                return done
+        fresh = self.get_plan(plan_id)
+        done = self._attempt(fresh, actor_id, request_id, expected_version, command)
+        if done is None:
+            msg = "someone else changed this plan first; re-read it and try again"
+            raise ConcurrencyConflict(msg)
+        return done
+
+    def _attempt(
+        self,
+        plan: Plan,
+        actor_id: UUID,
+        request_id: str | None,
+        expected_version: int | None,
+        command: PlanCommand[R],
+    ) -> tuple[Plan, R] | None:
+        """One try of a plan command: None when the plan turned out stale or lost a race."""
         if expected_version is not None and expected_version != plan.version:
+            if plan.version < expected_version:
+                return None  # kept copy is behind what the caller saw: reload
             raise VersionMismatch(expected_version, plan.version)
-        actor = self.get_actor(actor_id)
-        partner = self.get_partner(plan.partner_id)
-        by = partner.vouch(actor, at=self._now(plan), request_id=request_id)
-        return plan, by, partner
+        try:
+            partner = self.get_partner(plan.partner_id)
+            by = partner.vouch(self._identity(actor_id), at=self._now(plan), request_id=request_id)
+            result = command(plan, by, partner)
+        except LedgerError:
+            self._plans.put(plan.id, plan)  # a refused command leaves the plan as it was
+            raise
+        try:
+            self.save(plan)
+        except ConcurrencyConflict:
+            return None
+        self._plans.put(plan.id, copy.deepcopy(plan))
+        return plan, result
 
     # ------------------------------------------------- actors and partners
 
@@ -280,10 +360,13 @@ class Counterpart(Application[UUID]):
         expected_version: int | None = None,
     ) -> tuple[Plan, UUID]:
         """Propose a metric on a draft plan; returns the plan and the new metric's id."""
-        plan, by, _ = self._on_plan(plan_id, actor_id, request_id, expected_version)
-        metric_id = plan.propose_metric(spec, by=by)
-        self.save(plan)
-        return plan, metric_id
+        return self._on_plan(
+            plan_id,
+            actor_id,
+            request_id,
+            expected_version,
+            lambda plan, by, _: plan.propose_metric(spec, by=by),
+        )
 
     def revise_metric(
         self,
@@ -296,9 +379,13 @@ class Counterpart(Application[UUID]):
         expected_version: int | None = None,
     ) -> Plan:
         """Revise a draft metric (a counter-proposal)."""
-        plan, by, _ = self._on_plan(plan_id, actor_id, request_id, expected_version)
-        plan.revise_metric(metric_id, spec, by=by)
-        self.save(plan)
+        plan, _ = self._on_plan(
+            plan_id,
+            actor_id,
+            request_id,
+            expected_version,
+            lambda plan, by, _: plan.revise_metric(metric_id, spec, by=by),
+        )
         return plan
 
     def agree_metric(
@@ -311,9 +398,13 @@ class Counterpart(Application[UUID]):
         expected_version: int | None = None,
     ) -> Plan:
         """The caller's side agrees to a metric."""
-        plan, by, _ = self._on_plan(plan_id, actor_id, request_id, expected_version)
-        plan.agree_metric(metric_id, by=by)
-        self.save(plan)
+        plan, _ = self._on_plan(
+            plan_id,
+            actor_id,
+            request_id,
+            expected_version,
+            lambda plan, by, _: plan.agree_metric(metric_id, by=by),
+        )
         return plan
 
     def commit(
@@ -325,9 +416,13 @@ class Counterpart(Application[UUID]):
         expected_version: int | None = None,
     ) -> Plan:
         """The caller's side commits; the second commitment activates the plan."""
-        plan, by, _ = self._on_plan(plan_id, actor_id, request_id, expected_version)
-        plan.commit(by=by)
-        self.save(plan)
+        plan, _ = self._on_plan(
+            plan_id,
+            actor_id,
+            request_id,
+            expected_version,
+            lambda plan, by, _: plan.commit(by=by),
+        )
         return plan
 
     def report_progress(
@@ -344,11 +439,15 @@ class Counterpart(Application[UUID]):
         expected_version: int | None = None,
     ) -> Plan:
         """The owner side reports a metric's value."""
-        plan, by, _ = self._on_plan(plan_id, actor_id, request_id, expected_version)
-        plan.report_progress(
-            metric_id, value=value, as_of=as_of, note=note, evidence_url=evidence_url, by=by
+        plan, _ = self._on_plan(
+            plan_id,
+            actor_id,
+            request_id,
+            expected_version,
+            lambda plan, by, _: plan.report_progress(
+                metric_id, value=value, as_of=as_of, note=note, evidence_url=evidence_url, by=by
+            ),
         )
-        self.save(plan)
         return plan
 
     def record_review(
@@ -364,15 +463,20 @@ class Counterpart(Application[UUID]):
         expected_version: int | None = None,
     ) -> tuple[Plan, UUID]:
         """Record a review; attendees are the partnership's parties or vendor leaders."""
-        plan, by, partner = self._on_plan(plan_id, actor_id, request_id, expected_version)
-        attendees = partner.attendees(
-            self._existing_actor(a, "attendee_ids") for a in dict.fromkeys(attendee_ids)
+        attendees = [self._existing_actor(a, "attendee_ids") for a in dict.fromkeys(attendee_ids)]
+        return self._on_plan(
+            plan_id,
+            actor_id,
+            request_id,
+            expected_version,
+            lambda plan, by, partner: plan.record_review(
+                held_on=held_on,
+                attendees=partner.attendees(attendees),
+                notes=notes,
+                decisions=decisions,
+                by=by,
+            ),
         )
-        review_id = plan.record_review(
-            held_on=held_on, attendees=attendees, notes=notes, decisions=decisions, by=by
-        )
-        self.save(plan)
-        return plan, review_id
 
     def propose_adjustment(
         self,
@@ -388,17 +492,20 @@ class Counterpart(Application[UUID]):
         expected_version: int | None = None,
     ) -> tuple[Plan, UUID]:
         """Propose changing or retiring a metric of an active plan."""
-        plan, by, _ = self._on_plan(plan_id, actor_id, request_id, expected_version)
-        adjustment_id = plan.propose_adjustment(
-            metric_id,
-            kind=kind,
-            reason=reason,
-            new_target=new_target,
-            new_due_date=new_due_date,
-            by=by,
+        return self._on_plan(
+            plan_id,
+            actor_id,
+            request_id,
+            expected_version,
+            lambda plan, by, _: plan.propose_adjustment(
+                metric_id,
+                kind=kind,
+                reason=reason,
+                new_target=new_target,
+                new_due_date=new_due_date,
+                by=by,
+            ),
         )
-        self.save(plan)
-        return plan, adjustment_id
 
     def accept_adjustment(
         self,
@@ -411,9 +518,13 @@ class Counterpart(Application[UUID]):
         expected_version: int | None = None,
     ) -> Plan:
         """The other side accepts an adjustment."""
-        plan, by, _ = self._on_plan(plan_id, actor_id, request_id, expected_version)
-        plan.accept_adjustment(adjustment_id, reason=reason, by=by)
-        self.save(plan)
+        plan, _ = self._on_plan(
+            plan_id,
+            actor_id,
+            request_id,
+            expected_version,
+            lambda plan, by, _: plan.accept_adjustment(adjustment_id, reason=reason, by=by),
+        )
         return plan
 
     def reject_adjustment(
@@ -427,9 +538,13 @@ class Counterpart(Application[UUID]):
         expected_version: int | None = None,
     ) -> Plan:
         """The other side rejects an adjustment."""
-        plan, by, _ = self._on_plan(plan_id, actor_id, request_id, expected_version)
-        plan.reject_adjustment(adjustment_id, reason=reason, by=by)
-        self.save(plan)
+        plan, _ = self._on_plan(
+            plan_id,
+            actor_id,
+            request_id,
+            expected_version,
+            lambda plan, by, _: plan.reject_adjustment(adjustment_id, reason=reason, by=by),
+        )
         return plan
 
     def withdraw_adjustment(
@@ -443,9 +558,13 @@ class Counterpart(Application[UUID]):
         expected_version: int | None = None,
     ) -> Plan:
         """The proposing side withdraws its adjustment."""
-        plan, by, _ = self._on_plan(plan_id, actor_id, request_id, expected_version)
-        plan.withdraw_adjustment(adjustment_id, reason=reason, by=by)
-        self.save(plan)
+        plan, _ = self._on_plan(
+            plan_id,
+            actor_id,
+            request_id,
+            expected_version,
+            lambda plan, by, _: plan.withdraw_adjustment(adjustment_id, reason=reason, by=by),
+        )
         return plan
 
     def close_plan(
@@ -458,7 +577,11 @@ class Counterpart(Application[UUID]):
         expected_version: int | None = None,
     ) -> Plan:
         """Close a plan after its period; its metrics are graded met or missed."""
-        plan, by, _ = self._on_plan(plan_id, actor_id, request_id, expected_version)
-        plan.close(summary=summary, by=by)
-        self.save(plan)
+        plan, _ = self._on_plan(
+            plan_id,
+            actor_id,
+            request_id,
+            expected_version,
+            lambda plan, by, _: plan.close(summary=summary, by=by),
+        )
         return plan

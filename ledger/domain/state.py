@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any, Self
 from uuid import UUID
 
+from ledger.domain.base import fast_copy
 from ledger.domain.values import (
     ActorRef,
     AdjustmentKind,
@@ -17,8 +20,24 @@ from ledger.domain.values import (
 )
 
 
+class Shared:
+    """A frozen value: copies of the state share it (its fields are never mutated)."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
+        return self
+
+
+class CopiedFast:
+    """Mutable state: copies share its immutable field values."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
+        clone = copy.copy(self)
+        clone.__dict__.update({k: fast_copy(v, memo) for k, v in self.__dict__.items()})
+        return clone
+
+
 @dataclass(frozen=True)
-class Report:
+class Report(Shared):
     """One progress report as the plan remembers it."""
 
     value: Decimal
@@ -27,7 +46,7 @@ class Report:
 
 
 @dataclass(frozen=True)
-class Terms:
+class Terms(Shared):
     """A metric's terms (target, due date) and since when they are in force."""
 
     target: Decimal
@@ -37,7 +56,7 @@ class Terms:
 
 
 @dataclass
-class Metric:
+class Metric(CopiedFast):
     """A metric of a plan with its terms in force, agreement and reporting summary."""
 
     id: UUID
@@ -69,7 +88,7 @@ class Metric:
 
 
 @dataclass
-class Adjustment:
+class Adjustment(CopiedFast):
     """A proposed change to an active plan's terms and its outcome."""
 
     id: UUID
@@ -100,7 +119,7 @@ class Adjustment:
 
 
 @dataclass(frozen=True)
-class Review:
+class Review(Shared):
     """A review meeting recorded on the plan."""
 
     id: UUID
@@ -113,7 +132,7 @@ class Review:
 
 
 @dataclass(frozen=True)
-class Commitment:
+class Commitment(Shared):
     """A side's commitment to the plan's terms as they stood at one terms version."""
 
     actor_id: UUID

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from typing import Any, Self
 from uuid import UUID
 
 
@@ -94,6 +95,9 @@ class ActorRef:
     side: Side | None
     role: Role
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
+        return self  # immutable: copies share it
+
 
 OPERATOR = ActorRef(id=UUID(int=0), side=None, role=Role.ADMIN)
 """The person at the command line with direct access to the database (bootstrap, operations)."""
@@ -142,3 +146,6 @@ class MetricSpec:
     target: Decimal
     due_date: date
     objective: str | None = None
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Self:
+        return self  # immutable: copies share it

@@ -6,8 +6,9 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from eventsourcing.application import project_aggregate
 
-from ledger.application import Counterpart
+from ledger.application import SNAPSHOT_INTERVAL, Counterpart
 from ledger.clock import SimulatedClock
 from ledger.domain import InvalidInput, NotFound, PlanStatus
 from tests.builders import a_world, an_active_plan_in
@@ -86,9 +87,14 @@ def test_time_travel_on_a_snapshotted_plan_replays_from_the_right_snapshot(
             plan_id, metrics.partner, value=Decimal(i), as_of=clock.now().date(), actor_id=w.contact
         )
     assert app.snapshots is not None
-    assert [s.originator_version for s in app.snapshots.get(plan_id)] == [50, 100]
+    every = SNAPSHOT_INTERVAL
+    snapshots = list(app.snapshots.get(plan_id))
+    assert [s.originator_version for s in snapshots] == list(range(every, 121, every))
+    for snapshot in snapshots:  # taken from memory, each equals a replay up to its version
+        replayed = project_aggregate(None, app.events.get(plan_id, lte=snapshot.originator_version))
+        assert sorted(vars(snapshot.mutate(None)).items()) == sorted(vars(replayed).items())
     cold = Counterpart(app.settings, clock)
-    for version in (49, 50, 51, 99, 100, 120):
+    for version in (every - 1, every, every + 1, 2 * every, 120):
         old = cold.get_plan(plan_id, version=version)
         latest = old.metric(metrics.partner).latest
         assert old.version == version
