@@ -367,7 +367,7 @@ class Plan(LedgerAggregate):
         self._require_draft("metrics are revised")
         metric = self._metric(metric_id)
         spec = rules.smart(spec, self.period_start, self.period_end)
-        if spec == _spec_of(metric):
+        if spec == metric.spec:
             msg = "the revision changes nothing; to accept these terms, agree to them"
             raise RuleViolation(msg)
         self._trigger(self.MetricRevised, by, metric_id=metric_id, spec=spec, side=side)
@@ -695,17 +695,3 @@ def _not_in_future(day: date, by: Acting, what: str) -> None:
     if day > by.today:
         msg = f"{what} ({day}) must not be in the future (today is {by.today})"
         raise InvalidInput(msg)
-
-
-def _spec_of(metric: Metric) -> MetricSpec:
-    return MetricSpec(
-        owner_side=metric.owner_side,
-        kind=metric.kind,
-        name=metric.name,
-        description=metric.description,
-        unit=metric.unit,
-        direction=metric.direction,
-        target=metric.target,
-        due_date=metric.due_date,
-        objective=metric.objective,
-    )

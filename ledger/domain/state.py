@@ -16,6 +16,7 @@ from ledger.domain.values import (
     AdjustmentStatus,
     Direction,
     MetricKind,
+    MetricSpec,
     Side,
 )
 
@@ -76,6 +77,21 @@ class Metric(CopiedFast):
     deciding: Report | None = None
     reports_count: int = 0
     terms_history: list[Terms] = field(default_factory=list)
+
+    @property
+    def spec(self) -> MetricSpec:
+        """The metric's current definition, with its terms in force."""
+        return MetricSpec(
+            owner_side=self.owner_side,
+            kind=self.kind,
+            name=self.name,
+            description=self.description,
+            unit=self.unit,
+            direction=self.direction,
+            target=self.target,
+            due_date=self.due_date,
+            objective=self.objective,
+        )
 
     def is_agreed_by(self, side: Side) -> bool:
         """Whether the given side has agreed to the metric's current terms."""

@@ -161,21 +161,6 @@ def _within_period(day: date) -> bool:
     return PERIOD_START <= day <= PERIOD_END
 
 
-def _spec_of(metric: Metric) -> MetricSpec:
-    """A metric's current definition, as a spec to compare revisions with."""
-    return MetricSpec(
-        owner_side=metric.owner_side,
-        kind=metric.kind,
-        name=metric.name,
-        description=metric.description,
-        unit=metric.unit,
-        direction=metric.direction,
-        target=metric.target,
-        due_date=metric.due_date,
-        objective=metric.objective,
-    )
-
-
 def _state(plan: Plan) -> dict[str, Any]:
     """A plan's attributes, without the events it has yet to hand over."""
     return {k: v for k, v in vars(plan).items() if k != "_pending_events"}
@@ -344,7 +329,7 @@ class Trial:
         faults = _smart_faults(spec)
         if metric is None:
             faults.append("unknown metric")
-        elif spec == _spec_of(metric):
+        elif spec == metric.spec:
             faults.append("the revision changes nothing")
         terms_version = self.plan.terms_version
         outcome = self.attempt(
@@ -357,7 +342,7 @@ class Trial:
         )
         if outcome is not None:
             revised = self.plan.metric(metric_id)
-            assert _spec_of(revised) == spec
+            assert revised.spec == spec
             assert revised.agreed_by == {s.value: s is by.side for s in Side}
             assert self.plan.terms_version == terms_version + 1
             assert self.plan.commitments == {s.value: None for s in Side}
