@@ -93,10 +93,7 @@ class Counterpart(Application[UUID]):
         snapshots = []
         for event in processing_event.events:
             aggregate = processing_event.aggregates.get(event.originator_id)
-            if aggregate is None:
-                continue
-            interval = self.snapshotting_intervals.get(type(aggregate))
-            if interval is None or event.originator_version % interval:
+            if not isinstance(aggregate, Plan) or event.originator_version % SNAPSHOT_INTERVAL:
                 continue
             if aggregate.version == event.originator_version:
                 snapshots.append(Plan.Snapshot.take(aggregate))
