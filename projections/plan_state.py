@@ -1,0 +1,146 @@
+"""The plan state read model: every plan's current state and its API document, by id."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.domain import Snapshot
+from eventsourcing.persistence import Mapper, StoredEvent
+from eventsourcing.utils import get_topic
+
+from ledger.domain import Plan
+from projections.plan_view import JSON, plan_view
+from projections.runner import Positioned
+from projections.store import Cursor
+
+TABLE = "cp_plan_state"
+SNAPSHOT_TOPIC = get_topic(Snapshot)
+
+
+class PlanState:
+    """One row per plan: partner, status, version, the encoded state and the API document."""
+
+    name = "plan_state"
+
+    def __init__(self, mapper: Mapper[UUID]) -> None:
+        self.mapper = mapper
+
+    def create(self, cursor: Cursor, dialect: str) -> None:
+        """The plan state table and its partner/status index."""
+        blob = "BYTEA" if dialect == "postgres" else "BLOB"
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {TABLE} ("
+            "plan_id TEXT PRIMARY KEY, partner_id TEXT NOT NULL, status TEXT NOT NULL, "
+            "version INTEGER NOT NULL, position BIGINT NOT NULL, "
+            f"state {blob} NOT NULL, document TEXT NOT NULL)"
+        )
+        cursor.execute(
+            f"CREATE INDEX IF NOT EXISTS {TABLE}_partner ON {TABLE} (partner_id, status, plan_id)"
+        )
+
+    def drop(self, cursor: Cursor) -> None:
+        """Drop the table."""
+        cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
+
+    def process(self, cursor: Cursor, batch: Sequence[Positioned]) -> None:
+        """Apply the batch's plan events to each plan once, then write each plan's row once."""
+        plans: dict[UUID, Plan] = {}
+        positions: dict[UUID, int] = {}
+        for item in batch:
+            event = item.event
+            if not isinstance(event, Plan.Event):
+                continue
+            plan_id = event.originator_id
+            if isinstance(event, Plan.Drafted):
+                plan = _as_plan(event.mutate(None), plan_id)
+            else:
+                plan = plans.get(plan_id) or self._load(cursor, plan_id)
+                event.mutate(plan)  # refuses a gap or a repeat in the plan's versions
+            plans[plan_id] = plan
+            positions[plan_id] = item.position
+        rows = [self._row(plan, positions[plan_id]) for plan_id, plan in plans.items()]
+        cursor.executemany(
+            f"INSERT INTO {TABLE} "
+            "(plan_id, partner_id, status, version, position, state, document) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (plan_id) DO UPDATE SET "
+            "partner_id = excluded.partner_id, status = excluded.status, "
+            "version = excluded.version, position = excluded.position, "
+            "state = excluded.state, document = excluded.document",
+            rows,
+        )
+
+    def _load(self, cursor: Cursor, plan_id: UUID) -> Plan:
+        cursor.execute(f"SELECT version, state FROM {TABLE} WHERE plan_id = ?", (str(plan_id),))
+        row = cursor.fetchone()
+        if row is None:
+            msg = f"plan {plan_id} has events but no drafted row: the projection skipped one"
+            raise LookupError(msg)
+        stored = StoredEvent(
+            originator_id=plan_id,
+            originator_version=int(row[0]),
+            topic=SNAPSHOT_TOPIC,
+            state=bytes(row[1]),
+        )
+        snapshot = self.mapper.to_domain_event(stored)
+        return _as_plan(snapshot.mutate(None), plan_id)  # type: ignore[attr-defined]
+
+    def _row(self, plan: Plan, position: int) -> tuple[Any, ...]:
+        state = self.mapper.to_stored_event(Snapshot.take(plan)).state
+        return (
+            str(plan.id),
+            str(plan.partner_id),
+            plan.status.value,
+            plan.version,
+            position,
+            state,
+            json.dumps(plan_view(plan), separators=(",", ":")),
+        )
+
+
+def _as_plan(aggregate: object, plan_id: UUID) -> Plan:
+    if not isinstance(aggregate, Plan):
+        msg = f"plan {plan_id} did not rebuild as a plan"
+        raise TypeError(msg)
+    return aggregate
+
+
+def plan_document(cursor: Cursor, plan_id: UUID) -> JSON | None:
+    """A plan's API document from the read model, or None."""
+    cursor.execute(f"SELECT document FROM {TABLE} WHERE plan_id = ?", (str(plan_id),))
+    row = cursor.fetchone()
+    if row is None:
+        return None
+    document: JSON = json.loads(row[0])
+    return document
+
+
+def plan_documents(
+    cursor: Cursor,
+    *,
+    partner_ids: Sequence[UUID] | None = None,
+    status: str | None = None,
+    after: str | None = None,
+    limit: int = 50,
+) -> list[JSON]:
+    """Plans in id order, optionally of some partners and of one status, after a cursor id."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if partner_ids is not None:
+        if not partner_ids:
+            return []
+        clauses.append(f"partner_id IN ({', '.join('?' for _ in partner_ids)})")
+        params.extend(str(p) for p in partner_ids)
+    if status is not None:
+        clauses.append("status = ?")
+        params.append(status)
+    if after is not None:
+        clauses.append("plan_id > ?")
+        params.append(after)
+    where = f"WHERE {' AND '.join(clauses)} " if clauses else ""
+    cursor.execute(
+        f"SELECT document FROM {TABLE} {where}ORDER BY plan_id LIMIT ?", (*params, limit)
+    )
+    return [json.loads(row[0]) for row in cursor.fetchall()]

@@ -1,0 +1,116 @@
+"""A plan as clients see it (API.md's Plan), rendered from the Plan aggregate's state."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from ledger.domain import Adjustment, Commitment, Metric, Plan, Review, Side
+
+JSON = dict[str, Any]
+
+
+def decimal_text(value: Decimal | None) -> str | None:
+    """A decimal as API.md shows it: a string, without a needless exponent or trailing zeros."""
+    if value is None:
+        return None
+    text = format(value.normalize(), "f")
+    return "0" if text in {"-0", "0"} else text
+
+
+def day(value: date | None) -> str | None:
+    """A date as ``YYYY-MM-DD``."""
+    return None if value is None else value.isoformat()
+
+
+def moment(value: datetime | None) -> str | None:
+    """A time as ISO-8601 UTC."""
+    return None if value is None else value.isoformat().replace("+00:00", "Z")
+
+
+def metric_view(metric: Metric) -> JSON:
+    """API.md's Metric (``pace`` is filled in at query time: it depends on the day)."""
+    if metric.retired:
+        status = "retired"
+    elif metric.is_agreed:
+        status = "agreed"
+    else:
+        status = "proposed"
+    latest = metric.latest
+    return {
+        "id": str(metric.id),
+        "owner_side": metric.owner_side.value,
+        "kind": metric.kind.value,
+        "name": metric.name,
+        "description": metric.description,
+        "unit": metric.unit,
+        "direction": metric.direction.value,
+        "target": decimal_text(metric.target),
+        "due_date": day(metric.due_date),
+        "objective": metric.objective,
+        "status": status,
+        "agreed_by": {side.value: metric.is_agreed_by(side) for side in Side},
+        "latest_value": decimal_text(latest.value) if latest else None,
+        "latest_as_of": day(latest.as_of) if latest else None,
+        "pace": None,
+    }
+
+
+def commitment_view(commitment: Commitment | None) -> JSON | None:
+    """API.md's Commitment."""
+    if commitment is None:
+        return None
+    return {
+        "actor_id": str(commitment.actor_id),
+        "committed_at": moment(commitment.committed_at),
+        "terms_version": commitment.terms_version,
+    }
+
+
+def adjustment_view(adjustment: Adjustment) -> JSON:
+    """API.md's Adjustment."""
+    return {
+        "id": str(adjustment.id),
+        "metric_id": str(adjustment.metric_id),
+        "kind": adjustment.kind.value,
+        "new_target": decimal_text(adjustment.new_target),
+        "new_due_date": day(adjustment.new_due_date),
+        "reason": adjustment.reason,
+        "proposed_by_side": adjustment.proposed_by_side.value,
+        "status": adjustment.status.value,
+    }
+
+
+def review_view(review: Review) -> JSON:
+    """API.md's Review."""
+    return {
+        "id": str(review.id),
+        "held_on": day(review.held_on),
+        "attendee_ids": [str(a.id) for a in review.attendees],
+        "notes": review.notes,
+        "decisions": review.decisions,
+    }
+
+
+def plan_view(plan: Plan) -> JSON:
+    """API.md's Plan, as of the plan's current version."""
+    return {
+        "id": str(plan.id),
+        "partner_id": str(plan.partner_id),
+        "title": plan.title,
+        "status": plan.status.value,
+        "version": plan.version,
+        "period_start": day(plan.period_start),
+        "period_end": day(plan.period_end),
+        "report_every_days": plan.report_every_days,
+        "review_every_days": plan.review_every_days,
+        "grace_days": plan.grace_days,
+        "objectives": list(plan.objectives),
+        "activated_at": moment(plan.activated_at),
+        "closed_at": moment(plan.closed_at),
+        "metrics": [metric_view(m) for m in plan.metrics.values()],
+        "commitments": {side.value: commitment_view(plan.commitments[side.value]) for side in Side},
+        "adjustments": [adjustment_view(a) for a in plan.adjustments.values()],
+        "reviews": [review_view(r) for r in plan.reviews],
+    }

@@ -1,0 +1,186 @@
+"""The projection runner: reads the ledger in global order, in batches, exactly once.
+
+Each batch of events is applied to a projection's rows and its tracking position in one
+transaction, so a crash at any instant leaves a projection before or after a whole batch.
+Several projections at the same position share one read of the ledger and one transaction.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import groupby
+from typing import Any, Protocol
+
+from ledger.application import Counterpart
+from projections.store import Cursor, ReadStore
+
+TRACKING_TABLE = "cp_tracking"
+DEFAULT_BATCH = 500
+
+
+@dataclass(frozen=True)
+class Positioned:
+    """A domain event with its global position in the ledger."""
+
+    position: int
+    event: Any
+
+
+class Projection(Protocol):
+    """A read model: its tables, and how a batch of events changes them."""
+
+    name: str
+
+    def create(self, cursor: Cursor, dialect: str) -> None:
+        """Create the projection's tables if missing."""
+        ...
+
+    def drop(self, cursor: Cursor) -> None:
+        """Drop the projection's tables."""
+        ...
+
+    def process(self, cursor: Cursor, batch: Sequence[Positioned]) -> None:
+        """Apply a batch of events, oldest first, to the projection's rows."""
+        ...
+
+
+@dataclass(frozen=True)
+class Status:
+    """Where a projection stands against the ledger."""
+
+    name: str
+    position: int
+    head: int
+
+    @property
+    def lag(self) -> int:
+        """Events recorded but not yet processed."""
+        return max(0, self.head - self.position)
+
+
+class Runner:
+    """Keeps projections up to date with the ledger."""
+
+    def __init__(
+        self,
+        app: Counterpart,
+        store: ReadStore,
+        projections: Sequence[Projection],
+        batch_size: int = DEFAULT_BATCH,
+    ) -> None:
+        self.app = app
+        self.store = store
+        self.projections = {p.name: p for p in projections}
+        self.batch_size = batch_size
+        self._progress = threading.Condition()
+        self._stopping = threading.Event()
+
+    # ------------------------------------------------------------------ setup
+
+    def setup(self) -> None:
+        """Create the tracking table, each projection's tables and tracking row."""
+        with self.store.transaction() as cursor:
+            cursor.execute(
+                f"CREATE TABLE IF NOT EXISTS {TRACKING_TABLE} ("
+                "name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
+            )
+            for name, projection in self.projections.items():
+                projection.create(cursor, self.store.dialect)
+                cursor.execute(
+                    f"INSERT INTO {TRACKING_TABLE} (name, position) VALUES (?, 0) "
+                    "ON CONFLICT (name) DO NOTHING",
+                    (name,),
+                )
+
+    def positions(self) -> dict[str, int]:
+        """Each projection's tracking position."""
+        with self.store.transaction() as cursor:
+            cursor.execute(f"SELECT name, position FROM {TRACKING_TABLE}")
+            stored = {str(name): int(position) for name, position in cursor.fetchall()}
+        return {name: stored.get(name, 0) for name in self.projections}
+
+    def status(self) -> list[Status]:
+        """Position and lag of every projection."""
+        head = self.app.recorder.max_notification_id() or 0
+        return [Status(name, pos, head) for name, pos in self.positions().items()]
+
+    # ---------------------------------------------------------------- running
+
+    def run_once(self) -> int:
+        """Process at most one batch per group of projections; returns events processed."""
+        processed = 0
+        by_position = sorted(self.positions().items(), key=lambda item: item[1])
+        for position, group in groupby(by_position, key=lambda item: item[1]):
+            names = [name for name, _ in group]
+            notifications = self.app.recorder.select_notifications(
+                start=position + 1, limit=self.batch_size
+            )
+            if not notifications:
+                continue
+            batch = [Positioned(n.id, self.app.mapper.to_domain_event(n)) for n in notifications]
+            processed += self._apply(names, position, batch)
+        if processed:
+            with self._progress:
+                self._progress.notify_all()
+        return processed
+
+    def _apply(self, names: list[str], position: int, batch: list[Positioned]) -> int:
+        last = batch[-1].position
+        lock = " FOR UPDATE" if self.store.dialect == "postgres" else ""
+        with self.store.transaction() as cursor:
+            applied = 0
+            for name in names:
+                cursor.execute(
+                    f"SELECT position FROM {TRACKING_TABLE} WHERE name = ?{lock}", (name,)
+                )
+                row = cursor.fetchone()
+                if row is None or int(row[0]) != position:
+                    continue  # another worker got there first; its batch stands
+                self.projections[name].process(cursor, batch)
+                cursor.execute(
+                    f"UPDATE {TRACKING_TABLE} SET position = ? WHERE name = ?", (last, name)
+                )
+                applied = len(batch)
+        return applied
+
+    def catch_up(self) -> int:
+        """Process until every projection has reached the ledger's head."""
+        total = 0
+        while processed := self.run_once():
+            total += processed
+        return total
+
+    def run_forever(self, poll_interval: float = 0.2) -> None:
+        """Catch up, then poll for new events until stopped."""
+        while not self._stopping.is_set():
+            if not self.run_once():
+                self._stopping.wait(poll_interval)
+
+    def stop(self) -> None:
+        """Ask ``run_forever`` to return."""
+        self._stopping.set()
+
+    def wait_for(self, position: int, timeout: float = 5.0) -> bool:
+        """Wait until every projection has processed ``position``; False on timeout."""
+        deadline = time.monotonic() + timeout
+        while min(self.positions().values(), default=position) < position:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            with self._progress:
+                self._progress.wait(min(remaining, 0.05))
+        return True
+
+    # ---------------------------------------------------------------- rebuild
+
+    def rebuild(self, name: str) -> int:
+        """Drop a projection's rows and replay the whole ledger into it."""
+        projection = self.projections[name]
+        with self.store.transaction() as cursor:
+            projection.drop(cursor)
+            projection.create(cursor, self.store.dialect)
+            cursor.execute(f"UPDATE {TRACKING_TABLE} SET position = 0 WHERE name = ?", (name,))
+        return self.catch_up()

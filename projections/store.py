@@ -1,0 +1,212 @@
+"""The read store: the same database as the ledger, reached through plain SQL transactions.
+
+Read models live next to the events (the SQLite file, or the PostgreSQL schema), so a
+projection's rows and its tracking position commit in one local transaction. SQL is written
+once with ``?`` placeholders; the PostgreSQL store translates them to ``%s``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, Protocol
+
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from ledger.persistence import SQLITE_PREFIX, ConfigurationError, postgres_parts
+from ledger.settings import Settings
+
+Row = tuple[Any, ...]
+
+
+class Cursor(Protocol):
+    """What projections and queries use: execute, then fetch."""
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        """Run one statement with ``?`` placeholders."""
+        ...
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement once per row of parameters."""
+        ...
+
+    def fetchone(self) -> Row | None:
+        """The next row of the last query."""
+        ...
+
+    def fetchall(self) -> list[Row]:
+        """The remaining rows of the last query."""
+        ...
+
+
+class ReadStore(Protocol):
+    """A database reached by short transactions."""
+
+    dialect: str
+
+    def transaction(self) -> AbstractContextManager[Cursor]:
+        """A transaction: committed when the block ends, rolled back if it raises."""
+        ...
+
+    def close(self) -> None:
+        """Release every connection."""
+        ...
+
+
+class SQLiteCursor:
+    """A sqlite3 cursor behind the common interface."""
+
+    def __init__(self, cursor: sqlite3.Cursor) -> None:
+        self._cursor = cursor
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        """Run one statement with ``?`` placeholders."""
+        self._cursor.execute(statement, tuple(params))
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement once per row of parameters."""
+        self._cursor.executemany(statement, [tuple(r) for r in rows])
+
+    def fetchone(self) -> Row | None:
+        """The next row of the last query."""
+        row: Row | None = self._cursor.fetchone()
+        return row
+
+    def fetchall(self) -> list[Row]:
+        """The remaining rows of the last query."""
+        return list(self._cursor.fetchall())
+
+
+class SQLiteStore:
+    """Read models in the ledger's SQLite file; one connection per thread."""
+
+    dialect = "sqlite"
+
+    def __init__(self, db_name: str, lock_timeout: float = 10.0) -> None:
+        self._db_name = db_name
+        self._lock_timeout = lock_timeout
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    def _connection(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(
+                self._db_name,
+                uri=True,
+                timeout=self._lock_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+            )
+            connection.execute("PRAGMA journal_mode=WAL")
+            self._local.connection = connection
+            with self._lock:
+                self._connections.append(connection)
+        return connection
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        """BEGIN IMMEDIATE … COMMIT: a writer waits for other writers, readers never block."""
+        connection = self._connection()
+        cursor = connection.cursor()
+        cursor.execute("BEGIN IMMEDIATE")
+        try:
+            yield SQLiteCursor(cursor)
+        except BaseException:
+            cursor.execute("ROLLBACK")
+            raise
+        else:
+            cursor.execute("COMMIT")
+        finally:
+            cursor.close()
+
+    def close(self) -> None:
+        """Close every thread's connection."""
+        with self._lock:
+            for connection in self._connections:
+                connection.close()
+            self._connections.clear()
+        self._local = threading.local()
+
+
+class PostgresCursor:
+    """A psycopg cursor behind the common interface (``?`` becomes ``%s``)."""
+
+    def __init__(self, cursor: psycopg.Cursor[Row]) -> None:
+        self._cursor = cursor
+
+    @staticmethod
+    def _translate(statement: str) -> str:
+        return statement.replace("%", "%%").replace("?", "%s")
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        """Run one statement with ``?`` placeholders."""
+        self._cursor.execute(self._translate(statement), tuple(params))
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        """Run one statement once per row of parameters."""
+        self._cursor.executemany(self._translate(statement), [tuple(r) for r in rows])
+
+    def fetchone(self) -> Row | None:
+        """The next row of the last query."""
+        return self._cursor.fetchone()
+
+    def fetchall(self) -> list[Row]:
+        """The remaining rows of the last query."""
+        return self._cursor.fetchall()
+
+
+class PostgresStore:
+    """Read models in the ledger's PostgreSQL schema, through a small connection pool."""
+
+    dialect = "postgres"
+
+    def __init__(self, settings: Settings, pool_size: int = 4) -> None:
+        parts = postgres_parts(settings.database_url)
+        self.schema = parts["schema"] or "public"
+        options = f"-c search_path={self.schema}"
+        self._pool = ConnectionPool(
+            kwargs={
+                "dbname": parts["dbname"],
+                "host": parts["host"],
+                "port": int(parts["port"]),
+                "user": parts["user"],
+                "password": parts["password"] or None,
+                "connect_timeout": settings.postgres_connect_timeout,
+                "options": options,
+            },
+            min_size=1,
+            max_size=pool_size,
+            open=True,
+            check=ConnectionPool.check_connection,
+            timeout=settings.postgres_connect_timeout,
+            name="counterpart-read-store",
+        )
+
+    @contextmanager
+    def transaction(self) -> Iterator[Cursor]:
+        """A transaction on a pooled connection."""
+        with (
+            self._pool.connection() as connection,
+            connection.transaction(),
+            connection.cursor() as cursor,
+        ):
+            yield PostgresCursor(cursor)
+
+    def close(self) -> None:
+        """Close the pool."""
+        self._pool.close()
+
+
+def open_store(settings: Settings) -> SQLiteStore | PostgresStore:
+    """The read store of the configured ledger."""
+    if settings.database_url.startswith(SQLITE_PREFIX):
+        return SQLiteStore(settings.database_url[len(SQLITE_PREFIX) :])
+    if settings.is_postgres:
+        return PostgresStore(settings)
+    msg = f"unsupported database URL {settings.database_url!r}"
+    raise ConfigurationError(msg)
