@@ -62,6 +62,16 @@ class ReviewFact:
     event_id: EventId
 
 
+@dataclass(frozen=True)
+class AdjustmentFact:
+    """What an adjustment proposes, remembered until it is answered."""
+
+    metric_id: UUID
+    kind: AdjustmentKind
+    new_target: Decimal | None
+    new_due_date: date | None
+
+
 @dataclass
 class RequestFact:
     """Something that needs ``side``'s answer: agreeing to a metric, or answering an adjustment.
@@ -104,12 +114,10 @@ class PlanFacts:
     activated_at: datetime | None = None
     activated_by: EventId | None = None
     closed_at: datetime | None = None
-    metrics: dict[UUID, MetricFacts] = field(default_factory=dict)
+    metrics: dict[str, MetricFacts] = field(default_factory=dict)
     reviews: list[ReviewFact] = field(default_factory=list)
     requests: list[RequestFact] = field(default_factory=list)
-    adjustments: dict[UUID, tuple[UUID, AdjustmentKind, Decimal | None, date | None]] = field(
-        default_factory=dict
-    )
+    adjustments: dict[str, AdjustmentFact] = field(default_factory=dict)
 
     # ------------------------------------------------------------ building
 
@@ -139,18 +147,15 @@ class PlanFacts:
             self.activated_at = at
             self.activated_by = event_id
         elif isinstance(event, Plan.ProgressReported):
-            self.metrics[event.metric_id].reports.append(
+            self.metrics[str(event.metric_id)].reports.append(
                 ReportFact(event.value, event.as_of, at, event_id)
             )
         elif isinstance(event, Plan.ReviewRecorded):
             sides = frozenset(a.side for a in event.attendees if a.side is not None)
             self.reviews.append(ReviewFact(event.held_on, sides, at, event_id))
         elif isinstance(event, Plan.AdjustmentProposed):
-            self.adjustments[event.adjustment_id] = (
-                event.metric_id,
-                event.kind,
-                event.new_target,
-                event.new_due_date,
+            self.adjustments[str(event.adjustment_id)] = AdjustmentFact(
+                event.metric_id, event.kind, event.new_target, event.new_due_date
             )
             proposer = _side_of(event)
             self._open(proposer.other, ANSWER_ADJUSTMENT, event.adjustment_id, at, event_id)
@@ -172,7 +177,7 @@ class PlanFacts:
         self, event: Plan.MetricProposed | Plan.MetricRevised, event_id: EventId
     ) -> None:
         spec = event.spec
-        metric = self.metrics.get(event.metric_id)
+        metric = self.metrics.get(str(event.metric_id))
         if metric is None:
             metric = MetricFacts(
                 metric_id=event.metric_id,
@@ -181,7 +186,7 @@ class PlanFacts:
                 direction=spec.direction,
                 proposed_at=event.timestamp,
             )
-            self.metrics[event.metric_id] = metric
+            self.metrics[str(event.metric_id)] = metric
         else:
             metric.name = spec.name
             metric.owner_side = spec.owner_side
@@ -191,15 +196,16 @@ class PlanFacts:
         )
 
     def _adjusted_terms(self, event: Plan.AdjustmentAccepted, event_id: EventId) -> None:
-        metric_id, kind, new_target, new_due_date = self.adjustments[event.adjustment_id]
-        metric = self.metrics[metric_id]
+        adjustment = self.adjustments[str(event.adjustment_id)]
+        metric = self.metrics[str(adjustment.metric_id)]
         current = metric.terms[-1]
+        target, due_date = adjustment.new_target, adjustment.new_due_date
         metric.terms.append(
             TermsFact(
                 recorded_at=event.timestamp,
-                target=new_target if new_target is not None else current.target,
-                due_date=new_due_date if new_due_date is not None else current.due_date,
-                retired=kind is AdjustmentKind.RETIRE,
+                target=target if target is not None else current.target,
+                due_date=due_date if due_date is not None else current.due_date,
+                retired=adjustment.kind is AdjustmentKind.RETIRE,
                 event_id=event_id,
             )
         )

@@ -1,0 +1,135 @@
+"""The score facts read model: each plan's facts, stored so any date's score needs no replay."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
+    JSONTranscoder,
+    Transcoding,
+    UUIDAsHex,
+)
+
+from ledger.domain import Plan
+from ledger.transcodings import DataclassAsDict, register_all
+from projections import facts
+from projections.runner import Positioned
+from projections.store import Cursor
+
+TABLE = "cp_score_facts"
+
+
+class FrozensetAsList(Transcoding):
+    """A frozenset as a sorted list (by each member's repr, for a stable encoding)."""
+
+    type = frozenset
+    name = "frozenset"
+
+    def encode(self, obj: frozenset[Any]) -> list[Any]:
+        return sorted(obj, key=repr)
+
+    def decode(self, data: list[Any]) -> frozenset[Any]:
+        return frozenset(data)
+
+
+def facts_transcoder() -> JSONTranscoder:
+    """A JSON transcoder for plan facts (the ledger's types plus the facts' own)."""
+    transcoder = JSONTranscoder()
+    for transcoding in (UUIDAsHex(), DecimalAsStr(), DatetimeAsISO(), FrozensetAsList()):
+        transcoder.register(transcoding)
+    register_all(transcoder)
+    for name, cls in {
+        "terms_fact": facts.TermsFact,
+        "report_fact": facts.ReportFact,
+        "metric_facts": facts.MetricFacts,
+        "review_fact": facts.ReviewFact,
+        "request_fact": facts.RequestFact,
+        "adjustment_fact": facts.AdjustmentFact,
+        "plan_facts": facts.PlanFacts,
+    }.items():
+        transcoder.register(DataclassAsDict(cls, name))
+    return transcoder
+
+
+class ScoreFacts:
+    """One row per plan: partner, period end, activation, and the encoded facts."""
+
+    name = "score_facts"
+
+    def __init__(self) -> None:
+        self.transcoder = facts_transcoder()
+
+    def create(self, cursor: Cursor, dialect: str) -> None:
+        """The facts table, indexed by partner."""
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {TABLE} ("
+            "plan_id TEXT PRIMARY KEY, partner_id TEXT NOT NULL, period_end TEXT NOT NULL, "
+            "activated_at TEXT, position BIGINT NOT NULL, facts TEXT NOT NULL)"
+        )
+        cursor.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_partner ON {TABLE} (partner_id)")
+
+    def drop(self, cursor: Cursor) -> None:
+        """Drop the table."""
+        cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
+
+    def process(self, cursor: Cursor, batch: Sequence[Positioned]) -> None:
+        """Add each plan event's facts; write each touched plan once."""
+        plans: dict[UUID, facts.PlanFacts] = {}
+        positions: dict[UUID, int] = {}
+        for item in batch:
+            event = item.event
+            if not isinstance(event, Plan.Event):
+                continue
+            plan_id = event.originator_id
+            if isinstance(event, Plan.Drafted):
+                plans[plan_id] = facts.PlanFacts.start(event)
+            else:
+                plan = plans.get(plan_id) or self.load(cursor, plan_id)
+                if plan is None:
+                    msg = f"plan {plan_id} has events but no facts: the projection skipped one"
+                    raise LookupError(msg)
+                plan.apply(event, item.position)
+                plans[plan_id] = plan
+            positions[plan_id] = item.position
+        cursor.executemany(
+            f"INSERT INTO {TABLE} (plan_id, partner_id, period_end, activated_at, position, facts)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (plan_id) DO UPDATE SET "
+            "activated_at = excluded.activated_at, position = excluded.position, "
+            "facts = excluded.facts",
+            [
+                (
+                    str(plan_id),
+                    str(plan.partner_id),
+                    plan.period_end.isoformat(),
+                    None if plan.activated_at is None else plan.activated_at.isoformat(),
+                    positions[plan_id],
+                    self.transcoder.encode(plan).decode("utf-8"),
+                )
+                for plan_id, plan in plans.items()
+            ],
+        )
+
+    def load(self, cursor: Cursor, plan_id: UUID) -> facts.PlanFacts | None:
+        """A plan's stored facts, or None."""
+        cursor.execute(f"SELECT facts FROM {TABLE} WHERE plan_id = ?", (str(plan_id),))
+        row = cursor.fetchone()
+        return None if row is None else self.decode(row[0])
+
+    def of_partner(self, cursor: Cursor, partner_id: UUID) -> list[facts.PlanFacts]:
+        """The stored facts of every plan of a partner."""
+        cursor.execute(
+            f"SELECT facts FROM {TABLE} WHERE partner_id = ? ORDER BY plan_id", (str(partner_id),)
+        )
+        return [self.decode(row[0]) for row in cursor.fetchall()]
+
+    def decode(self, text: str) -> facts.PlanFacts:
+        """Facts from their stored text."""
+        decoded = self.transcoder.decode(text.encode("utf-8"))
+        if not isinstance(decoded, facts.PlanFacts):
+            msg = "stored score facts did not decode as plan facts"
+            raise TypeError(msg)
+        return decoded

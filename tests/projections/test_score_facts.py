@@ -1,0 +1,133 @@
+"""Stored score facts give the same score as facts rebuilt from the ledger's events in memory."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from ledger.application import Counterpart
+from ledger.clock import SimulatedClock
+from ledger.domain import AdjustmentKind, Plan, Side
+from ledger.settings import Settings as LedgerSettings
+from projections.facts import PlanFacts
+from projections.runner import Runner
+from projections.score_facts import ScoreFacts
+from projections.scoring import score
+from projections.store import ReadStore, open_store
+from tests.builders import a_world, an_active_plan_in
+from tests.conftest import START
+
+
+@pytest.fixture
+def store(settings: LedgerSettings) -> Iterator[ReadStore]:
+    """The read store next to the ledger."""
+    read_store = open_store(settings)
+    yield read_store
+    read_store.close()
+
+
+def replayed_facts(app: Counterpart, plan_id: object) -> PlanFacts:
+    """The plan's facts rebuilt in memory from the ledger's notifications, with positions."""
+    built: PlanFacts | None = None
+    for notification in app.recorder.select_notifications(start=1, limit=100_000):
+        if notification.originator_id != plan_id:
+            continue
+        event = app.mapper.to_domain_event(notification)
+        if isinstance(event, Plan.Drafted):
+            built = PlanFacts.start(event)
+        elif built is not None and isinstance(event, Plan.Event):
+            built.apply(event, notification.id)
+    assert built is not None
+    return built
+
+
+def a_scored_history(app: Counterpart, clock: SimulatedClock) -> object:
+    """A plan with reports on and off time, reviews, answered and unanswered requests."""
+    w = a_world(app, clock)
+    plan_id, metrics = an_active_plan_in(w)
+    for week in range(1, 13):
+        clock.advance(timedelta(days=7, hours=week))
+        today = clock.now().date()
+        if week % 3:
+            app.report_progress(
+                plan_id, metrics.partner, value=Decimal(week * 2), as_of=today, actor_id=w.contact
+            )
+        if week % 4 == 0:
+            app.report_progress(
+                plan_id,
+                metrics.vendor,
+                value=Decimal(week // 4),
+                as_of=today - timedelta(days=2),
+                actor_id=w.manager,
+            )
+        if week in (4, 9):
+            attendees = [w.manager, w.contact] if week == 4 else [w.manager]
+            app.record_review(plan_id, held_on=today, attendee_ids=attendees, actor_id=w.manager)
+        if week == 5:
+            _, adjustment = app.propose_adjustment(
+                plan_id,
+                metrics.partner,
+                kind=AdjustmentKind.CHANGE_TARGET,
+                new_target=Decimal(15),
+                reason="fewer sellers",
+                actor_id=w.contact,
+            )
+        if week == 7:
+            app.accept_adjustment(plan_id, adjustment, actor_id=w.manager)
+        if week == 10:
+            app.propose_adjustment(
+                plan_id,
+                metrics.vendor,
+                kind=AdjustmentKind.RETIRE,
+                reason="budget",
+                actor_id=w.manager,
+            )
+    return plan_id
+
+
+def test_stored_facts_equal_the_facts_replayed_from_the_ledger(
+    app: Counterpart, clock: SimulatedClock, store: ReadStore
+) -> None:
+    """The projection's facts, read back, are the facts of an in-memory replay."""
+    plan_id = a_scored_history(app, clock)
+    runner = Runner(app, store, [ScoreFacts()], batch_size=11)
+    runner.setup()
+    runner.catch_up()
+    with store.transaction() as cursor:
+        stored = ScoreFacts().load(cursor, plan_id)  # type: ignore[arg-type]
+    assert stored == replayed_facts(app, plan_id)
+    assert stored is not None
+    assert stored.activated_at is not None
+    assert len(stored.requests) >= 4
+
+
+def test_the_score_from_stored_facts_equals_the_score_from_replayed_events(
+    app: Counterpart, clock: SimulatedClock, store: ReadStore
+) -> None:
+    """For random dates T, stored facts and an in-memory replay of the events score the same."""
+    plan_id = a_scored_history(app, clock)
+    runner = Runner(app, store, [ScoreFacts()])
+    runner.setup()
+    runner.catch_up()
+    with store.transaction() as cursor:
+        stored = ScoreFacts().load(cursor, plan_id)  # type: ignore[arg-type]
+    assert stored is not None
+    replayed = replayed_facts(app, plan_id)
+
+    @settings(max_examples=60, deadline=None)
+    @given(offset=st.integers(min_value=-5, max_value=130))
+    def same_score(offset: int) -> None:
+        as_of = START.date() + timedelta(days=offset)
+        from_store, from_replay = score(stored, as_of), score(replayed, as_of)
+        for side, side_score in from_store.sides.items():
+            other = from_replay.sides[side]
+            assert side_score.exact == other.exact
+            assert side_score.components == other.components
+
+    same_score()
+    assert score(stored, START.date() + timedelta(days=90)).sides[Side.PARTNER].exact is not None
