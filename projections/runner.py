@@ -154,13 +154,23 @@ class Runner:
         return total
 
     def run_forever(self, poll_interval: float = 0.2) -> None:
-        """Catch up, then poll for new events until stopped."""
-        while not self._stopping.is_set():
-            if not self.run_once():
-                self._stopping.wait(poll_interval)
+        """Catch up, then follow the ledger until stopped.
+
+        On PostgreSQL the runner LISTENs to the channel the event store NOTIFYs on every
+        append, and still polls every ``poll_interval`` in case a notification is lost; on
+        SQLite it polls.
+        """
+        channel = getattr(self.app.recorder, "channel_name", self.app.name)
+        wakeup = self.store.wakeup(channel)
+        try:
+            while not self._stopping.is_set():
+                if not self.run_once():
+                    wakeup.wait(poll_interval)
+        finally:
+            wakeup.close()
 
     def stop(self) -> None:
-        """Ask ``run_forever`` to return."""
+        """Ask ``run_forever`` to return (within one poll interval)."""
         self._stopping.set()
 
     def wait_for(self, position: int, timeout: float = 5.0) -> bool:

@@ -14,6 +14,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any, Protocol
 
 import psycopg
+from psycopg import sql
 from psycopg_pool import ConnectionPool
 
 from ledger.persistence import SQLITE_PREFIX, ConfigurationError, postgres_parts
@@ -42,10 +43,58 @@ class Cursor(Protocol):
         ...
 
 
+class Wakeup(Protocol):
+    """Waits for news of appended events, or for a timeout."""
+
+    def wait(self, timeout: float) -> None:
+        """Return when events may have been appended, or after ``timeout`` seconds."""
+        ...
+
+    def close(self) -> None:
+        """Stop listening."""
+        ...
+
+
+class Sleep:
+    """Polling: no news, just a pause (SQLite, or PostgreSQL's fallback)."""
+
+    def __init__(self) -> None:
+        self._closed = threading.Event()
+
+    def wait(self, timeout: float) -> None:
+        """Sleep for ``timeout`` seconds (or until closed)."""
+        self._closed.wait(timeout)
+
+    def close(self) -> None:
+        """Wake any waiter."""
+        self._closed.set()
+
+
+class Listen:
+    """PostgreSQL LISTEN on the ledger's channel: wakes as soon as events are appended."""
+
+    def __init__(self, connection: psycopg.Connection[Row], channel: str) -> None:
+        self._connection = connection
+        self._connection.execute(sql.SQL("LISTEN {}").format(sql.Identifier(channel)))
+
+    def wait(self, timeout: float) -> None:
+        """Return on the first notification, or after ``timeout`` seconds."""
+        for _ in self._connection.notifies(timeout=timeout, stop_after=1):
+            break
+
+    def close(self) -> None:
+        """Close the listening connection."""
+        self._connection.close()
+
+
 class ReadStore(Protocol):
     """A database reached by short transactions."""
 
     dialect: str
+
+    def wakeup(self, channel: str) -> Wakeup:
+        """How a runner waits for new events."""
+        ...
 
     def transaction(self) -> AbstractContextManager[Cursor]:
         """A transaction: committed when the block ends, rolled back if it raises."""
@@ -108,6 +157,10 @@ class SQLiteStore:
                 self._connections.append(connection)
         return connection
 
+    def wakeup(self, channel: str) -> Wakeup:
+        """SQLite has no notifications: runners poll."""
+        return Sleep()
+
     @contextmanager
     def transaction(self) -> Iterator[Cursor]:
         """BEGIN IMMEDIATE … COMMIT: a writer waits for other writers, readers never block."""
@@ -168,17 +221,17 @@ class PostgresStore:
     def __init__(self, settings: Settings, pool_size: int = 4) -> None:
         parts = postgres_parts(settings.database_url)
         self.schema = parts["schema"] or "public"
-        options = f"-c search_path={self.schema}"
+        self._kwargs: dict[str, Any] = {
+            "dbname": parts["dbname"],
+            "host": parts["host"],
+            "port": int(parts["port"]),
+            "user": parts["user"],
+            "password": parts["password"] or None,
+            "connect_timeout": settings.postgres_connect_timeout,
+            "options": f"-c search_path={self.schema}",
+        }
         self._pool = ConnectionPool(
-            kwargs={
-                "dbname": parts["dbname"],
-                "host": parts["host"],
-                "port": int(parts["port"]),
-                "user": parts["user"],
-                "password": parts["password"] or None,
-                "connect_timeout": settings.postgres_connect_timeout,
-                "options": options,
-            },
+            kwargs=self._kwargs,
             min_size=1,
             max_size=pool_size,
             open=True,
@@ -186,6 +239,11 @@ class PostgresStore:
             timeout=settings.postgres_connect_timeout,
             name="counterpart-read-store",
         )
+
+    def wakeup(self, channel: str) -> Wakeup:
+        """LISTEN on the ledger's channel, on a connection of its own."""
+        connection: psycopg.Connection[Row] = psycopg.connect(autocommit=True, **self._kwargs)
+        return Listen(connection, channel)
 
     @contextmanager
     def transaction(self) -> Iterator[Cursor]:

@@ -195,3 +195,33 @@ def test_no_event_is_skipped_while_writers_append_concurrently(
             assert stored.metric(metrics.partner).reports_count == reports
     store.close()
     setup_app.close()
+
+
+def test_a_live_runner_follows_new_events_promptly(
+    app: Counterpart, clock: SimulatedClock, store: ReadStore
+) -> None:
+    """PostgreSQL wakes the runner by NOTIFY well before its (long) poll; SQLite polls."""
+    w = a_world(app, clock)
+    plan_id, metrics = an_active_plan_in(w)
+    runner = runner_for(app, store)
+    poll = 30.0 if store.dialect == "postgres" else 0.05
+    live = threading.Thread(target=runner.run_forever, kwargs={"poll_interval": poll})
+    live.start()
+    try:
+        assert runner.wait_for(app.recorder.max_notification_id() or 0, timeout=10)
+        app.report_progress(
+            plan_id, metrics.partner, value=Decimal(7), as_of=clock.now().date(), actor_id=w.contact
+        )
+        head = app.recorder.max_notification_id() or 0
+        assert runner.wait_for(head, timeout=3), "the runner did not wake up for the new event"
+        with store.transaction() as cursor:
+            document = plan_document(cursor, plan_id)
+        assert document is not None
+        assert document["metrics"][1]["latest_value"] == "7"
+    finally:
+        runner.stop()
+        app.report_progress(
+            plan_id, metrics.partner, value=Decimal(8), as_of=clock.now().date(), actor_id=w.contact
+        )  # wake it to stop
+        live.join(timeout=10)
+    assert not live.is_alive()
