@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from dataclasses import fields, is_dataclass
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from enum import Enum
 from typing import Any
+from uuid import UUID
 
 from ledger.domain import Adjustment, Commitment, Metric, Plan, Review, Side
 
@@ -25,8 +28,10 @@ def day(value: date | None) -> str | None:
 
 
 def moment(value: datetime | None) -> str | None:
-    """A time as ISO-8601 UTC."""
-    return None if value is None else value.isoformat().replace("+00:00", "Z")
+    """A time as ISO-8601 UTC with microseconds: fixed width, so text order is time order."""
+    if value is None:
+        return None
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def metric_view(metric: Metric) -> JSON:
@@ -114,3 +119,41 @@ def plan_view(plan: Plan) -> JSON:
         "adjustments": [adjustment_view(a) for a in plan.adjustments.values()],
         "reviews": [review_view(r) for r in plan.reviews],
     }
+
+
+def plain(value: Any) -> Any:
+    """An event field as plain JSON: ids and decimals as strings, dates ISO, enums by value."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Decimal):
+        return decimal_text(value)
+    if isinstance(value, datetime):
+        return moment(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, UUID):
+        return str(value)
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | frozenset | set):
+        return [plain(v) for v in value]
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in fields(value)}
+    return str(value)
+
+
+ENVELOPE = {
+    "originator_id",
+    "originator_version",
+    "timestamp",
+    "actor",
+    "request_id",
+    "originator_topic",
+}
+
+
+def event_data(event: Any) -> JSON:
+    """An event's own fields (without id, version, time, actor and request id) as plain JSON."""
+    return {k: plain(v) for k, v in vars(event).items() if k not in ENVELOPE}

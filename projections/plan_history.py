@@ -1,0 +1,158 @@
+"""The plan history read model: every plan event with its position, actor and data.
+
+It answers a plan's history (oldest first) and the audit index: who proposed, revised,
+agreed or committed to which terms, or accepted which adjustment, when, by actor, partner
+and time range.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from ledger.domain import Plan
+from projections.plan_view import JSON, event_data, moment
+from projections.runner import Positioned
+from projections.store import Cursor
+
+TABLE = "cp_plan_history"
+AUDITED = (
+    "MetricProposed",
+    "MetricRevised",
+    "MetricAgreed",
+    "Committed",
+    "Activated",
+    "AdjustmentAccepted",
+)
+
+
+class PlanHistory:
+    """One row per plan event."""
+
+    name = "plan_history"
+
+    def create(self, cursor: Cursor, dialect: str) -> None:
+        """The history table, indexed for plan histories and audit searches."""
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {TABLE} ("
+            "position BIGINT PRIMARY KEY, plan_id TEXT NOT NULL, version INTEGER NOT NULL, "
+            "partner_id TEXT NOT NULL, type TEXT NOT NULL, recorded_at TEXT NOT NULL, "
+            "actor_id TEXT NOT NULL, actor_side TEXT, actor_role TEXT NOT NULL, "
+            "request_id TEXT, data TEXT NOT NULL, UNIQUE (plan_id, version))"
+        )
+        cursor.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_audit ON {TABLE} (type, recorded_at)")
+
+    def drop(self, cursor: Cursor) -> None:
+        """Drop the table."""
+        cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
+
+    def process(self, cursor: Cursor, batch: Sequence[Positioned]) -> None:
+        """Insert one row per plan event."""
+        partners: dict[UUID, str] = {}
+        rows = []
+        for item in batch:
+            event = item.event
+            if not isinstance(event, Plan.Event):
+                continue
+            plan_id = event.originator_id
+            if isinstance(event, Plan.Drafted):
+                partners[plan_id] = str(event.partner_id)
+            elif plan_id not in partners:
+                partners[plan_id] = self._partner_of(cursor, plan_id)
+            actor = event.actor
+            rows.append(
+                (
+                    item.position,
+                    str(plan_id),
+                    event.originator_version,
+                    partners[plan_id],
+                    type(event).__name__,
+                    moment(event.timestamp),
+                    str(actor.id),
+                    None if actor.side is None else actor.side.value,
+                    actor.role.value,
+                    event.request_id,
+                    json.dumps(event_data(event), separators=(",", ":")),
+                )
+            )
+        cursor.executemany(
+            f"INSERT INTO {TABLE} (position, plan_id, version, partner_id, type, recorded_at, "
+            "actor_id, actor_side, actor_role, request_id, data) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+
+    @staticmethod
+    def _partner_of(cursor: Cursor, plan_id: UUID) -> str:
+        cursor.execute(
+            f"SELECT partner_id FROM {TABLE} WHERE plan_id = ? AND version = 1", (str(plan_id),)
+        )
+        row = cursor.fetchone()
+        if row is None:
+            msg = f"plan {plan_id} has events but no draft: the projection skipped one"
+            raise LookupError(msg)
+        return str(row[0])
+
+
+COLUMNS = "position, plan_id, version, type, recorded_at, actor_id, actor_side, actor_role, data"
+
+
+def _entry(row: Sequence[Any]) -> JSON:
+    position, plan_id, version, kind, recorded_at, actor_id, side, role, data = row
+    return {
+        "position": int(position),
+        "plan_id": plan_id,
+        "version": int(version),
+        "type": kind,
+        "recorded_at": recorded_at,
+        "actor": {"id": actor_id, "side": side, "role": role},
+        "data": json.loads(data),
+    }
+
+
+def plan_history(cursor: Cursor, plan_id: UUID, after: int = 0, limit: int = 500) -> list[JSON]:
+    """A plan's events, oldest first, after a position."""
+    cursor.execute(
+        f"SELECT {COLUMNS} FROM {TABLE} WHERE plan_id = ? AND position > ? "
+        "ORDER BY position LIMIT ?",
+        (str(plan_id), after, limit),
+    )
+    return [_entry(row) for row in cursor.fetchall()]
+
+
+def audit_entries(
+    cursor: Cursor,
+    *,
+    actor_id: UUID | None = None,
+    partner_ids: Sequence[UUID] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    after: int = 0,
+    limit: int = 500,
+) -> list[JSON]:
+    """Who proposed, revised, agreed or committed to which terms (or accepted which change)."""
+    clauses = [f"type IN ({', '.join('?' for _ in AUDITED)})", "position > ?"]
+    params: list[Any] = [*AUDITED, after]
+    if actor_id is not None:
+        clauses.append("actor_id = ?")
+        params.append(str(actor_id))
+    if partner_ids is not None:
+        if not partner_ids:
+            return []
+        clauses.append(f"partner_id IN ({', '.join('?' for _ in partner_ids)})")
+        params.extend(str(p) for p in partner_ids)
+    if since is not None:
+        clauses.append("recorded_at >= ?")
+        params.append(moment(since))
+    if until is not None:
+        clauses.append("recorded_at <= ?")
+        params.append(moment(until))
+    cursor.execute(
+        f"SELECT {COLUMNS}, partner_id FROM {TABLE} WHERE {' AND '.join(clauses)} "
+        "ORDER BY position LIMIT ?",
+        (*params, limit),
+    )
+    return [{**_entry(row[:-1]), "partner_id": row[-1]} for row in cursor.fetchall()]
