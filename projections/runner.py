@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import groupby
 from typing import Any, Protocol
@@ -146,11 +146,16 @@ class Runner:
                 applied = len(batch)
         return applied
 
-    def catch_up(self) -> int:
-        """Process until every projection has reached the ledger's head."""
+    def catch_up(self, on_batch: Callable[[int], None] | None = None) -> int:
+        """Process until every projection has reached the ledger's head.
+
+        ``on_batch`` is told how many events each round processed (for progress bars).
+        """
         total = 0
         while processed := self.run_once():
             total += processed
+            if on_batch is not None:
+                on_batch(processed)
         return total
 
     def run_forever(self, poll_interval: float = 0.2) -> None:
@@ -186,11 +191,19 @@ class Runner:
 
     # ---------------------------------------------------------------- rebuild
 
-    def rebuild(self, name: str) -> int:
-        """Drop a projection's rows and replay the whole ledger into it."""
+    def reset(self, name: str) -> None:
+        """Drop a projection's rows and set it back to position 0, in one transaction."""
         projection = self.projections[name]
         with self.store.transaction() as cursor:
             projection.drop(cursor)
             projection.create(cursor, self.store.dialect)
             cursor.execute(f"UPDATE {TRACKING_TABLE} SET position = 0 WHERE name = ?", (name,))
-        return self.catch_up()
+
+    def rebuild(self, name: str, on_batch: Callable[[int], None] | None = None) -> int:
+        """Drop a projection's rows and replay the whole ledger into it.
+
+        If the process dies half-way, running the projection again resumes from the last
+        committed batch: the result is the same as an uninterrupted rebuild.
+        """
+        self.reset(name)
+        return self.catch_up(on_batch)

@@ -239,3 +239,30 @@ def an_active_plan_in(world: World) -> tuple[UUID, Metrics]:
     app.commit(plan.id, actor_id=world.manager)
     app.commit(plan.id, actor_id=world.contact)
     return plan.id, Metrics(vendor=vendor_metric, partner=partner_metric)
+
+
+def fill_ledger(app: Counterpart, clock: SimulatedClock, plans: int, reports: int) -> list[UUID]:
+    """Store ``plans`` active plans with ``reports`` progress reports each, quickly.
+
+    Commands run on in-memory aggregates (a cast that is not stored) and are saved 100 events
+    at a time, interleaving plans so that their events mix in the ledger's global order.
+    """
+    cast = a_cast(clock)
+    live = [an_agreed_plan(cast) for _ in range(plans)]
+    for plan, _ in live:
+        plan.commit(by=cast.vendor())
+        plan.commit(by=cast.partner_side())
+        app.save(plan)
+    step = timedelta(days=80) / max(1, reports)
+    done = 0
+    while done < reports:
+        clock.advance(step)
+        today = clock.now().date()
+        chunk = min(100, reports - done)
+        for plan, metrics in live:
+            side = cast.partner_side()
+            for n in range(chunk):
+                plan.report_progress(metrics.partner, value=Decimal(done + n), as_of=today, by=side)
+            app.save(plan)
+        done += chunk
+    return [plan.id for plan, _ in live]

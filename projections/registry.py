@@ -1,0 +1,14 @@
+"""Every read model the service keeps, in one list (the composition of the projections)."""
+
+from __future__ import annotations
+
+from ledger.application import Counterpart
+from projections.plan_history import PlanHistory
+from projections.plan_state import PlanState
+from projections.runner import Projection
+from projections.score_facts import ScoreFacts
+
+
+def all_projections(app: Counterpart) -> list[Projection]:
+    """The projections, by name: plan_state, score_facts, plan_history."""
+    return [PlanState(app.mapper), ScoreFacts(), PlanHistory()]
