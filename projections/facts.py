@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from functools import singledispatchmethod
 from uuid import UUID
 
 from ledger.domain import AdjustmentKind, Direction, Plan, Side
@@ -97,6 +98,17 @@ class RequestFact:
         return self.answered_at is None and self.superseded_at is None
 
 
+@dataclass(frozen=True)
+class StanceFact:
+    """A side's stance on the terms: proposed, revised or agreed to a metric, or committed."""
+
+    side: Side
+    kind: str
+    subject_id: UUID | None
+    recorded_at: datetime
+    event_id: EventId
+
+
 AGREE_METRIC = "agree_metric"
 ANSWER_ADJUSTMENT = "answer_adjustment"
 
@@ -118,6 +130,7 @@ class PlanFacts:
     reviews: list[ReviewFact] = field(default_factory=list)
     requests: list[RequestFact] = field(default_factory=list)
     adjustments: dict[str, AdjustmentFact] = field(default_factory=dict)
+    stances: list[StanceFact] = field(default_factory=list)
 
     # ------------------------------------------------------------ building
 
@@ -135,43 +148,78 @@ class PlanFacts:
 
     def apply(self, event: Plan.Event, event_id: EventId) -> None:
         """Add the facts one plan event brings (events of other kinds bring none)."""
+        self._on(event, event_id)
+
+    @singledispatchmethod
+    def _on(self, event: Plan.Event, event_id: EventId) -> None:
+        """Events that bring no score facts (drafting is handled by ``start``)."""
+
+    @_on.register
+    def _stated(self, event: Plan.MetricProposed | Plan.MetricRevised, event_id: EventId) -> None:
         at = event.timestamp
-        if isinstance(event, Plan.MetricProposed | Plan.MetricRevised):
-            self._metric_terms(event, event_id)
-            self._supersede(AGREE_METRIC, event.metric_id, event.side.other, at, event_id)
-            self._answer(AGREE_METRIC, event.metric_id, event.side, at, event_id)
-            self._open(event.side.other, AGREE_METRIC, event.metric_id, at, event_id)
-        elif isinstance(event, Plan.MetricAgreed):
-            self._answer(AGREE_METRIC, event.metric_id, event.side, at, event_id)
-        elif isinstance(event, Plan.Activated):
-            self.activated_at = at
-            self.activated_by = event_id
-        elif isinstance(event, Plan.ProgressReported):
-            self.metrics[str(event.metric_id)].reports.append(
-                ReportFact(event.value, event.as_of, at, event_id)
-            )
-        elif isinstance(event, Plan.ReviewRecorded):
-            sides = frozenset(a.side for a in event.attendees if a.side is not None)
-            self.reviews.append(ReviewFact(event.held_on, sides, at, event_id))
-        elif isinstance(event, Plan.AdjustmentProposed):
-            self.adjustments[str(event.adjustment_id)] = AdjustmentFact(
-                event.metric_id, event.kind, event.new_target, event.new_due_date
-            )
-            proposer = _side_of(event)
-            self._open(proposer.other, ANSWER_ADJUSTMENT, event.adjustment_id, at, event_id)
-        elif isinstance(event, Plan.AdjustmentAccepted):
-            self._answer(ANSWER_ADJUSTMENT, event.adjustment_id, None, at, event_id)
-            self._adjusted_terms(event, event_id)
-        elif isinstance(event, Plan.AdjustmentRejected):
-            self._answer(ANSWER_ADJUSTMENT, event.adjustment_id, None, at, event_id)
-        elif isinstance(event, Plan.AdjustmentWithdrawn):
-            self._supersede(ANSWER_ADJUSTMENT, event.adjustment_id, None, at, event_id)
-        elif isinstance(event, Plan.Closed):
-            self.closed_at = at
-            for request in self.requests:
-                if request.is_open:
-                    request.superseded_at = at
-                    request.superseded_by = event_id
+        kind = "proposed" if isinstance(event, Plan.MetricProposed) else "revised"
+        self.stances.append(StanceFact(event.side, kind, event.metric_id, at, event_id))
+        self._metric_terms(event, event_id)
+        self._supersede(AGREE_METRIC, event.metric_id, event.side.other, at, event_id)
+        self._answer(AGREE_METRIC, event.metric_id, event.side, at, event_id)
+        self._open(event.side.other, AGREE_METRIC, event.metric_id, at, event_id)
+
+    @_on.register
+    def _agreed(self, event: Plan.MetricAgreed, event_id: EventId) -> None:
+        at = event.timestamp
+        self.stances.append(StanceFact(event.side, "agreed", event.metric_id, at, event_id))
+        self._answer(AGREE_METRIC, event.metric_id, event.side, at, event_id)
+
+    @_on.register
+    def _committed(self, event: Plan.Committed, event_id: EventId) -> None:
+        self.stances.append(StanceFact(event.side, "committed", None, event.timestamp, event_id))
+
+    @_on.register
+    def _activated(self, event: Plan.Activated, event_id: EventId) -> None:
+        self.activated_at = event.timestamp
+        self.activated_by = event_id
+
+    @_on.register
+    def _reported(self, event: Plan.ProgressReported, event_id: EventId) -> None:
+        self.metrics[str(event.metric_id)].reports.append(
+            ReportFact(event.value, event.as_of, event.timestamp, event_id)
+        )
+
+    @_on.register
+    def _reviewed(self, event: Plan.ReviewRecorded, event_id: EventId) -> None:
+        sides = frozenset(a.side for a in event.attendees if a.side is not None)
+        self.reviews.append(ReviewFact(event.held_on, sides, event.timestamp, event_id))
+
+    @_on.register
+    def _adjustment_proposed(self, event: Plan.AdjustmentProposed, event_id: EventId) -> None:
+        self.adjustments[str(event.adjustment_id)] = AdjustmentFact(
+            event.metric_id, event.kind, event.new_target, event.new_due_date
+        )
+        proposer = _side_of(event)
+        self._open(
+            proposer.other, ANSWER_ADJUSTMENT, event.adjustment_id, event.timestamp, event_id
+        )
+
+    @_on.register
+    def _adjustment_accepted(self, event: Plan.AdjustmentAccepted, event_id: EventId) -> None:
+        self._answer(ANSWER_ADJUSTMENT, event.adjustment_id, None, event.timestamp, event_id)
+        self._adjusted_terms(event, event_id)
+
+    @_on.register
+    def _adjustment_rejected(self, event: Plan.AdjustmentRejected, event_id: EventId) -> None:
+        self._answer(ANSWER_ADJUSTMENT, event.adjustment_id, None, event.timestamp, event_id)
+
+    @_on.register
+    def _adjustment_withdrawn(self, event: Plan.AdjustmentWithdrawn, event_id: EventId) -> None:
+        self._supersede(ANSWER_ADJUSTMENT, event.adjustment_id, None, event.timestamp, event_id)
+
+    @_on.register
+    def _closed(self, event: Plan.Closed, event_id: EventId) -> None:
+        self.closed_at = event.timestamp
+        for request in self.requests:
+            if request.is_open:
+                request.superseded_at = event.timestamp
+                request.superseded_by = event_id
 
     def _metric_terms(
         self, event: Plan.MetricProposed | Plan.MetricRevised, event_id: EventId

@@ -49,6 +49,7 @@ def facts_transcoder() -> JSONTranscoder:
         "review_fact": facts.ReviewFact,
         "request_fact": facts.RequestFact,
         "adjustment_fact": facts.AdjustmentFact,
+        "stance_fact": facts.StanceFact,
         "plan_facts": facts.PlanFacts,
     }.items():
         transcoder.register(DataclassAsDict(cls, name))
