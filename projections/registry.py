@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ledger.application import Counterpart
+from projections.directory import Directory
 from projections.plan_history import PlanHistory
 from projections.plan_state import PlanState
 from projections.runner import Projection
@@ -10,5 +11,5 @@ from projections.score_facts import ScoreFacts
 
 
 def all_projections(app: Counterpart) -> list[Projection]:
-    """The projections, by name: plan_state, score_facts, plan_history."""
-    return [PlanState(app.mapper), ScoreFacts(), PlanHistory()]
+    """The projections, by name: directory, plan_state, score_facts, plan_history."""
+    return [Directory(), PlanState(app.mapper), ScoreFacts(), PlanHistory()]

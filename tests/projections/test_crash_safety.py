@@ -12,6 +12,7 @@ from pathlib import Path
 from ledger.application import Counterpart
 from ledger.clock import SimulatedClock
 from ledger.settings import Settings
+from projections.directory import ACTORS, PARTNERS, TOKENS
 from projections.plan_history import TABLE as HISTORY
 from projections.plan_state import TABLE as STATE
 from projections.runner import TRACKING_TABLE
@@ -20,7 +21,14 @@ from projections.store import open_store
 from tests.builders import fill_ledger
 
 ROOT = Path(__file__).resolve().parents[2]
-TABLES = {STATE: "plan_id", FACTS: "plan_id", HISTORY: "position"}
+TABLES = {
+    STATE: "plan_id",
+    FACTS: "plan_id",
+    HISTORY: "position",
+    ACTORS: "actor_id",
+    PARTNERS: "partner_id",
+    TOKENS: "token_hash",
+}
 
 
 def counterpart(url: str, *args: str) -> subprocess.Popen[bytes]:
