@@ -131,6 +131,8 @@ class PlanFacts:
     requests: list[RequestFact] = field(default_factory=list)
     adjustments: dict[str, AdjustmentFact] = field(default_factory=dict)
     stances: list[StanceFact] = field(default_factory=list)
+    period_start: date | None = None
+    drafted_at: datetime | None = None
 
     # ------------------------------------------------------------ building
 
@@ -144,6 +146,8 @@ class PlanFacts:
             report_every_days=event.report_every_days,
             review_every_days=event.review_every_days,
             grace_days=event.grace_days,
+            period_start=event.period_start,
+            drafted_at=event.timestamp,
         )
 
     def apply(self, event: Plan.Event, event_id: EventId) -> None:
