@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -58,6 +59,7 @@ class Counterpart(Application[UUID]):
     def __init__(self, settings: Settings | None = None, clock: Clock | None = None) -> None:
         self.settings = settings or Settings.from_env()
         self.clock: Clock = clock or SystemClock()
+        self._saved = threading.local()
         self._plans: Checkout[Plan] = Checkout(self.settings.cache_size)
         self._identities: Checkout[Actor] = Checkout(self.settings.cache_size)
         super().__init__(env=library_env(self.settings))
@@ -83,10 +85,22 @@ class Counterpart(Application[UUID]):
     ) -> list[Recording[UUID]]:
         """Store the pending events; a stale write raises ConcurrencyConflict, storing nothing."""
         try:
-            return super().save(*objs, **kwargs)
+            recordings = super().save(*objs, **kwargs)
         except IntegrityError:
             msg = "someone else changed this first; re-read it and try again"
             raise ConcurrencyConflict(msg) from None
+        if recordings:
+            self._saved.position = recordings[-1].notification.id
+        return recordings
+
+    def last_saved_position(self) -> int:
+        """The global position of the last event this thread saved (0 if none).
+
+        A caller that wants to read its own writes waits until the projections have processed
+        this position (``projections.runner.Runner.wait_for``).
+        """
+        position: int = getattr(self._saved, "position", 0)
+        return position
 
     def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
         """Snapshot plans from the saved aggregate in memory, instead of replaying it again."""

@@ -225,3 +225,33 @@ def test_a_live_runner_follows_new_events_promptly(
         )  # wake it to stop
         live.join(timeout=10)
     assert not live.is_alive()
+
+
+def test_a_writer_can_wait_until_the_read_models_show_its_own_write(
+    app: Counterpart, clock: SimulatedClock, store: ReadStore
+) -> None:
+    """The position of the command's events, then a bounded wait, then the read shows it."""
+    w = a_world(app, clock)
+    plan_id, metrics = an_active_plan_in(w)
+    runner = runner_for(app, store)
+    live = threading.Thread(target=runner.run_forever, kwargs={"poll_interval": 0.01})
+    live.start()
+    try:
+        for value in range(1, 6):
+            app.report_progress(
+                plan_id,
+                metrics.partner,
+                value=Decimal(value),
+                as_of=clock.now().date(),
+                actor_id=w.contact,
+            )
+            position = app.last_saved_position()
+            assert position == app.recorder.max_notification_id()
+            assert runner.wait_for(position, timeout=5)
+            with store.transaction() as cursor:
+                document = plan_document(cursor, plan_id)
+            assert document is not None
+            assert document["metrics"][1]["latest_value"] == str(value)
+    finally:
+        runner.stop()
+        live.join(timeout=10)
