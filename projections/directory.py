@@ -9,7 +9,7 @@ from uuid import UUID
 from ledger.domain import Actor, Partner
 from projections.plan_view import JSON, moment
 from projections.runner import Positioned
-from projections.store import Cursor
+from projections.store import Cursor, Where
 
 ACTORS, PARTNERS, TOKENS = "cp_actors", "cp_partners", "cp_tokens"
 
@@ -131,18 +131,15 @@ def partners(
     limit: int = 50,
 ) -> list[JSON]:
     """Partners in id order, optionally of one manager or among some ids."""
-    clauses, params = ["partner_id > ?"], [after or ""]
+    where = Where()
+    where.add("partner_id > ?", after or "")
     if manager_id is not None:
-        clauses.append("manager_id = ?")
-        params.append(str(manager_id))
-    if partner_ids is not None:
-        if not partner_ids:
-            return []
-        clauses.append(f"partner_id IN ({', '.join('?' for _ in partner_ids)})")
-        params.extend(str(p) for p in partner_ids)
+        where.add("manager_id = ?", str(manager_id))
+    if partner_ids is not None and not where.within("partner_id", partner_ids):
+        return []
     cursor.execute(
-        f"SELECT partner_id, name, manager_id FROM {PARTNERS} WHERE {' AND '.join(clauses)} "
+        f"SELECT partner_id, name, manager_id FROM {PARTNERS} {where.sql}"
         "ORDER BY partner_id LIMIT ?",
-        (*params, limit),
+        (*where.params, limit),
     )
     return [{"id": p, "name": n, "manager_id": m} for p, n, m in cursor.fetchall()]

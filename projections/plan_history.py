@@ -16,7 +16,7 @@ from uuid import UUID
 from ledger.domain import Plan
 from projections.plan_view import JSON, event_data, moment
 from projections.runner import Positioned
-from projections.store import Cursor
+from projections.store import Cursor, Where
 
 TABLE = "cp_plan_history"
 AUDITED = (
@@ -134,25 +134,19 @@ def audit_entries(
     limit: int = 500,
 ) -> list[JSON]:
     """Who proposed, revised, agreed or committed to which terms (or accepted which change)."""
-    clauses = [f"type IN ({', '.join('?' for _ in AUDITED)})", "position > ?"]
-    params: list[Any] = [*AUDITED, after]
+    where = Where()
+    where.add(f"type IN ({', '.join('?' for _ in AUDITED)})", *AUDITED)
+    where.add("position > ?", after)
     if actor_id is not None:
-        clauses.append("actor_id = ?")
-        params.append(str(actor_id))
-    if partner_ids is not None:
-        if not partner_ids:
-            return []
-        clauses.append(f"partner_id IN ({', '.join('?' for _ in partner_ids)})")
-        params.extend(str(p) for p in partner_ids)
+        where.add("actor_id = ?", str(actor_id))
+    if partner_ids is not None and not where.within("partner_id", partner_ids):
+        return []
     if since is not None:
-        clauses.append("recorded_at >= ?")
-        params.append(moment(since))
+        where.add("recorded_at >= ?", moment(since))
     if until is not None:
-        clauses.append("recorded_at <= ?")
-        params.append(moment(until))
+        where.add("recorded_at <= ?", moment(until))
     cursor.execute(
-        f"SELECT {COLUMNS}, partner_id FROM {TABLE} WHERE {' AND '.join(clauses)} "
-        "ORDER BY position LIMIT ?",
-        (*params, limit),
+        f"SELECT {COLUMNS}, partner_id FROM {TABLE} {where.sql}ORDER BY position LIMIT ?",
+        (*where.params, limit),
     )
     return [{**_entry(row[:-1]), "partner_id": row[-1]} for row in cursor.fetchall()]

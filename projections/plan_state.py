@@ -12,7 +12,7 @@ from eventsourcing.persistence import Mapper
 from ledger.domain import Plan
 from projections.plan_view import JSON, plan_view
 from projections.runner import Positioned
-from projections.store import Cursor
+from projections.store import Cursor, Where
 
 TABLE = "cp_plan_state"
 
@@ -124,21 +124,14 @@ def plan_documents(
     limit: int = 50,
 ) -> list[JSON]:
     """Plans in id order, optionally of some partners and of one status, after a cursor id."""
-    clauses: list[str] = []
-    params: list[Any] = []
-    if partner_ids is not None:
-        if not partner_ids:
-            return []
-        clauses.append(f"partner_id IN ({', '.join('?' for _ in partner_ids)})")
-        params.extend(str(p) for p in partner_ids)
+    where = Where()
+    if partner_ids is not None and not where.within("partner_id", partner_ids):
+        return []
     if status is not None:
-        clauses.append("status = ?")
-        params.append(status)
+        where.add("status = ?", status)
     if after is not None:
-        clauses.append("plan_id > ?")
-        params.append(after)
-    where = f"WHERE {' AND '.join(clauses)} " if clauses else ""
+        where.add("plan_id > ?", after)
     cursor.execute(
-        f"SELECT document FROM {TABLE} {where}ORDER BY plan_id LIMIT ?", (*params, limit)
+        f"SELECT document FROM {TABLE} {where.sql}ORDER BY plan_id LIMIT ?", (*where.params, limit)
     )
     return [json.loads(row[0]) for row in cursor.fetchall()]

@@ -268,3 +268,28 @@ def open_store(settings: Settings) -> SQLiteStore | PostgresStore:
         return PostgresStore(settings)
     msg = f"unsupported database URL {settings.database_url!r}"
     raise ConfigurationError(msg)
+
+
+class Where:
+    """A WHERE clause and its bound parameters, built one condition at a time."""
+
+    def __init__(self) -> None:
+        self.clauses: list[str] = []
+        self.params: list[Any] = []
+
+    def add(self, clause: str, *params: Any) -> None:
+        """AND one condition with ``?`` placeholders."""
+        self.clauses.append(clause)
+        self.params.extend(params)
+
+    def within(self, column: str, values: Sequence[Any]) -> bool:
+        """AND ``column IN (values)``; False when ``values`` is empty (nothing can match)."""
+        if not values:
+            return False
+        self.add(f"{column} IN ({', '.join('?' for _ in values)})", *(str(v) for v in values))
+        return True
+
+    @property
+    def sql(self) -> str:
+        """``WHERE …`` followed by a space, or nothing."""
+        return f"WHERE {' AND '.join(self.clauses)} " if self.clauses else ""

@@ -2,26 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from ledger.application import Counterpart
 from ledger.clock import SimulatedClock
-from ledger.settings import Settings
 from ledger.tokens import hash_token
 from projections.directory import Directory, actor_by_token_hash, actors, partners
 from projections.runner import Runner
-from projections.store import ReadStore, open_store
+from projections.store import ReadStore
 from tests.builders import a_world
-
-
-@pytest.fixture
-def store(settings: Settings) -> Iterator[ReadStore]:
-    """The read store next to the ledger."""
-    read_store = open_store(settings)
-    yield read_store
-    read_store.close()
 
 
 def test_tokens_find_their_actor_until_revoked(

@@ -2,28 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 
-import pytest
-
 from ledger.application import Counterpart
 from ledger.clock import SimulatedClock
-from ledger.settings import Settings
 from projections.plan_history import PlanHistory, audit_entries, plan_history
 from projections.runner import Runner
-from projections.store import ReadStore, open_store
+from projections.store import ReadStore
 from tests.builders import a_world, an_active_plan_in
 from tests.conftest import START
-
-
-@pytest.fixture
-def store(settings: Settings) -> Iterator[ReadStore]:
-    """The read store next to the ledger."""
-    read_store = open_store(settings)
-    yield read_store
-    read_store.close()
 
 
 def test_a_plans_history_lists_its_events_in_order_with_positions_and_actors(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 
@@ -18,14 +18,6 @@ from projections.plan_view import plan_view
 from projections.runner import Positioned, Runner
 from projections.store import Cursor, ReadStore, open_store
 from tests.builders import World, a_world, an_active_plan_in
-
-
-@pytest.fixture
-def store(settings: Settings) -> Iterator[ReadStore]:
-    """The read store next to the ledger."""
-    read_store = open_store(settings)
-    yield read_store
-    read_store.close()
 
 
 def runner_for(app: Counterpart, store: ReadStore, batch_size: int = 500) -> Runner:

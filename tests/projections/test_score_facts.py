@@ -2,33 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ledger.application import Counterpart
 from ledger.clock import SimulatedClock
 from ledger.domain import AdjustmentKind, Plan, Side
-from ledger.settings import Settings as LedgerSettings
 from projections.facts import PlanFacts
 from projections.runner import Runner
 from projections.score_facts import ScoreFacts
 from projections.scoring import score
-from projections.store import ReadStore, open_store
+from projections.store import ReadStore
 from tests.builders import a_world, an_active_plan_in
 from tests.conftest import START
-
-
-@pytest.fixture
-def store(settings: LedgerSettings) -> Iterator[ReadStore]:
-    """The read store next to the ledger."""
-    read_store = open_store(settings)
-    yield read_store
-    read_store.close()
 
 
 def replayed_facts(app: Counterpart, plan_id: object) -> PlanFacts:
