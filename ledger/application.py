@@ -107,7 +107,10 @@ class Counterpart(Application[UUID]):
         snapshots = []
         for event in processing_event.events:
             aggregate = processing_event.aggregates.get(event.originator_id)
-            if not isinstance(aggregate, Plan) or event.originator_version % SNAPSHOT_INTERVAL:
+            if not isinstance(aggregate, Plan):
+                continue
+            interval = self.snapshotting_intervals.get(Plan)
+            if not interval or event.originator_version % interval:
                 continue
             if aggregate.version == event.originator_version:
                 snapshots.append(Plan.Snapshot.take(aggregate))
