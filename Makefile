@@ -30,6 +30,7 @@ run: install
 bench: install
 	$(BIN)/python bench/commands.py
 	$(BIN)/python bench/snapshots.py
+	$(BIN)/python bench/projections.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

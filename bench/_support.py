@@ -5,24 +5,45 @@ from __future__ import annotations
 import os
 import platform
 import sqlite3
+import sys
 import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from importlib import metadata
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
+from eventsourcing.application import ProcessingEvent
 from psycopg import sql
 
 from ledger.application import Counterpart
 from ledger.clock import SimulatedClock
-from ledger.domain import Direction, MetricKind, MetricSpec, Plan, Role, Side
+from ledger.domain import (
+    OPERATOR,
+    Acting,
+    Actor,
+    Direction,
+    MetricKind,
+    MetricSpec,
+    Partner,
+    Plan,
+    Role,
+    Side,
+)
 from ledger.settings import Settings
 from ledger.upgrade import upgrade
+
+# Python puts a script's own directory first on sys.path, so from bench/projections.py
+# `import projections` would find that script instead of the package. The repository root goes
+# first (as with `python -m`); every benchmark imports this module before the packages.
+REPOSITORY = str(Path(__file__).resolve().parent.parent)
+if sys.path[:1] != [REPOSITORY]:
+    sys.path.insert(0, REPOSITORY)
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 BACKENDS = ("sqlite", "postgres")
@@ -215,3 +236,145 @@ def machine() -> str:
         f"{platform.machine()}, eventsourcing {metadata.version('eventsourcing')}, "
         f"psycopg {metadata.version('psycopg')}, SQLite {sqlite3.sqlite_version}"
     )
+
+
+# ------------------------------------------------------------ filling a ledger fast
+
+PLAN_EVENTS = 500
+"""Events of every plan ``fill_wave`` stores: 8 to draft, agree and activate it, 492 reports."""
+SETUP_EVENTS = 8
+WAVE_DAYS = 84
+"""A wave's reports are spread over this many days after its plans are activated."""
+
+
+@dataclass
+class MemoryCast:
+    """An admin, a manager, a partner and its contact, built in memory (stored by ``fill_wave``)."""
+
+    admin: Actor
+    manager: Actor
+    contact: Actor
+    partner: Partner
+    stored: bool = False
+
+
+def a_memory_cast(clock: SimulatedClock) -> MemoryCast:
+    """Register the cast in memory, as the operator and then the admin would."""
+    admin = Actor.register(
+        name="Ada Admin",
+        email="ada@vendor.example",
+        role=Role.ADMIN,
+        partner_id=None,
+        by=Acting(actor=OPERATOR, at=clock.now()),
+    )
+    by_admin = Acting(actor=admin.ref, at=clock.now())
+    manager = Actor.register(
+        name="Max Manager",
+        email="max@vendor.example",
+        role=Role.MANAGER,
+        partner_id=None,
+        by=by_admin,
+    )
+    partner = Partner.register(name="Acme Networks", manager=manager, by=by_admin)
+    contact = Actor.register(
+        name="Pat Partner",
+        email="pat@acme.example",
+        role=Role.PARTNER,
+        partner_id=partner.id,
+        by=by_admin,
+    )
+    return MemoryCast(admin=admin, manager=manager, contact=contact, partner=partner)
+
+
+@dataclass(frozen=True)
+class FilledPlan:
+    """A plan ``fill_wave`` stored, and the day to score it as of (its last report's day)."""
+
+    plan_id: uuid.UUID
+    as_of: date
+
+
+class Filler(Counterpart):
+    """The application without snapshots (same tables): for filling ledgers fast.
+
+    ``Counterpart._take_snapshots`` snapshots plans every ``SNAPSHOT_INTERVAL`` events whatever
+    ``snapshotting_intervals`` says, so it is switched off here. Snapshots are not
+    notifications: what the projections read is the same either way, and without them a save
+    of several plan events does not rebuild plans from the store.
+    """
+
+    name = "counterpart"
+
+    def _take_snapshots(self, processing_event: ProcessingEvent[uuid.UUID]) -> None:
+        """Take none."""
+
+
+def filler(settings: Settings, clock: SimulatedClock) -> Counterpart:
+    """An application to fill a ledger with: no snapshots, no aggregate cache."""
+    return Filler(replace(settings, cache_size=0), clock)
+
+
+def fill_wave(
+    app: Counterpart,
+    cast: MemoryCast,
+    clock: SimulatedClock,
+    plans: int,
+    *,
+    per_save: int = 12,
+) -> list[FilledPlan]:
+    """Store ``plans`` active plans of ``PLAN_EVENTS`` events each, interleaved, quickly.
+
+    Every wave has the same shape relative to its start: plans drafted, agreed and activated
+    on the wave's first day (one save of 8 events per plan; both metrics due a week before the
+    last report, so a score as of that day has all four components), then 492 reports per
+    plan, alternately on the vendor's and the partner's metric, ``per_save`` per plan and save
+    (the last save of a plan may hold fewer), taking turns between the plans and spread over
+    ``WAVE_DAYS`` days. Commands run on in-memory aggregates; the cast is stored with the first
+    wave.
+    """
+    reports = PLAN_EVENTS - SETUP_EVENTS
+    if not 1 <= per_save <= reports:
+        msg = f"per_save must be 1 to {reports}"
+        raise ValueError(msg)
+    if not cast.stored:
+        app.save(cast.admin, cast.manager, cast.partner, cast.contact)
+        cast.stored = True
+    clock.advance(timedelta(days=1))
+    day0 = clock.now().date()
+    due = day0 + timedelta(days=WAVE_DAYS - 7)  # due before the last report: all 4 components
+
+    def vendor() -> Acting:
+        return cast.partner.vouch(cast.manager, at=clock.now())
+
+    def partner() -> Acting:
+        return cast.partner.vouch(cast.contact, at=clock.now())
+
+    live: list[tuple[Plan, uuid.UUID, uuid.UUID]] = []
+    for n in range(plans):
+        plan = Plan.draft(
+            title=f"Joint plan {n}",
+            period_start=day0,
+            period_end=day0 + timedelta(days=WAVE_DAYS + 36),
+            objectives=["Grow qualified pipeline"],
+            by=vendor(),
+        )
+        ours = plan.propose_metric(replace(vendor_metric(), due_date=due), by=vendor())
+        theirs = plan.propose_metric(replace(partner_metric(), due_date=due), by=partner())
+        plan.agree_metric(ours, by=partner())
+        plan.agree_metric(theirs, by=vendor())
+        plan.commit(by=vendor())
+        plan.commit(by=partner())
+        app.save(plan)
+        live.append((plan, ours, theirs))
+    rounds = -(-reports // per_save)
+    step = timedelta(days=WAVE_DAYS) / rounds
+    for r in range(rounds):
+        today = clock.advance(step).date()
+        sides = (vendor(), partner())
+        for plan, ours, theirs in live:
+            for k in range(r * per_save, min(reports, (r + 1) * per_save)):
+                metric = ours if k % 2 == 0 else theirs
+                plan.report_progress(metric, value=Decimal(k % 40), as_of=today, by=sides[k % 2])
+            app.save(plan)
+    as_of = clock.now().date()
+    return [FilledPlan(plan.id, as_of) for plan, _, _ in live]
