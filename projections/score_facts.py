@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -21,6 +23,7 @@ from projections.runner import Positioned
 from projections.store import Cursor
 
 TABLE = "cp_score_facts"
+REPORTS = "cp_score_reports"
 
 
 class FrozensetAsList(Transcoding):
@@ -57,7 +60,8 @@ def facts_transcoder() -> JSONTranscoder:
 
 
 class ScoreFacts:
-    """One row per plan: partner, period end, activation, and the encoded facts."""
+    """Per plan: one row of facts (small, rewritten when terms, reviews or requests change),
+    and one row per progress report (append-only, the bulk of a plan's events)."""
 
     name = "score_facts"
 
@@ -72,24 +76,46 @@ class ScoreFacts:
             "activated_at TEXT, position BIGINT NOT NULL, facts TEXT NOT NULL)"
         )
         cursor.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_partner ON {TABLE} (partner_id)")
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {REPORTS} ("
+            "position BIGINT PRIMARY KEY, plan_id TEXT NOT NULL, metric_id TEXT NOT NULL, "
+            "value TEXT NOT NULL, as_of TEXT NOT NULL, recorded_at TEXT NOT NULL)"
+        )
+        cursor.execute(
+            f"CREATE INDEX IF NOT EXISTS {REPORTS}_plan ON {REPORTS} (plan_id, position)"
+        )
 
     def drop(self, cursor: Cursor) -> None:
-        """Drop the table."""
+        """Drop the tables."""
         cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
+        cursor.execute(f"DROP TABLE IF EXISTS {REPORTS}")
 
     def process(self, cursor: Cursor, batch: Sequence[Positioned]) -> None:
-        """Add each plan event's facts; write each touched plan once."""
+        """Insert each report; add other plan events' facts; write each touched plan once."""
         plans: dict[UUID, facts.PlanFacts] = {}
         positions: dict[UUID, int] = {}
+        reports: list[tuple[Any, ...]] = []
         for item in batch:
             event = item.event
             if not isinstance(event, Plan.Event):
                 continue
             plan_id = event.originator_id
+            if isinstance(event, Plan.ProgressReported):
+                reports.append(
+                    (
+                        item.position,
+                        str(plan_id),
+                        str(event.metric_id),
+                        str(event.value),
+                        event.as_of.isoformat(),
+                        event.timestamp.isoformat(),
+                    )
+                )
+                continue
             if isinstance(event, Plan.Drafted):
                 plans[plan_id] = facts.PlanFacts.start(event)
             else:
-                plan = plans.get(plan_id) or self.load(cursor, plan_id)
+                plan = plans.get(plan_id) or self._load_plan(cursor, plan_id)
                 if plan is None:
                     msg = f"plan {plan_id} has events but no facts: the projection skipped one"
                     raise LookupError(msg)
@@ -113,19 +139,46 @@ class ScoreFacts:
                 for plan_id, plan in plans.items()
             ],
         )
+        cursor.executemany(
+            f"INSERT INTO {REPORTS} (position, plan_id, metric_id, value, as_of, recorded_at) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            reports,
+        )
 
-    def load(self, cursor: Cursor, plan_id: UUID) -> facts.PlanFacts | None:
-        """A plan's stored facts, or None."""
+    def _load_plan(self, cursor: Cursor, plan_id: UUID) -> facts.PlanFacts | None:
+        """A plan's stored facts without its reports (all that other events change)."""
         cursor.execute(f"SELECT facts FROM {TABLE} WHERE plan_id = ?", (str(plan_id),))
         row = cursor.fetchone()
         return None if row is None else self.decode(row[0])
 
+    def load(self, cursor: Cursor, plan_id: UUID) -> facts.PlanFacts | None:
+        """A plan's stored facts, reports included, or None."""
+        plan = self._load_plan(cursor, plan_id)
+        if plan is None:
+            return None
+        cursor.execute(
+            f"SELECT metric_id, value, as_of, recorded_at, position FROM {REPORTS} "
+            "WHERE plan_id = ? ORDER BY position",
+            (str(plan_id),),
+        )
+        for metric_id, value, as_of, recorded_at, position in cursor.fetchall():
+            plan.metrics[metric_id].reports.append(
+                facts.ReportFact(
+                    Decimal(value),
+                    date.fromisoformat(as_of),
+                    datetime.fromisoformat(recorded_at),
+                    int(position),
+                )
+            )
+        return plan
+
     def of_partner(self, cursor: Cursor, partner_id: UUID) -> list[facts.PlanFacts]:
         """The stored facts of every plan of a partner."""
         cursor.execute(
-            f"SELECT facts FROM {TABLE} WHERE partner_id = ? ORDER BY plan_id", (str(partner_id),)
+            f"SELECT plan_id FROM {TABLE} WHERE partner_id = ? ORDER BY plan_id", (str(partner_id),)
         )
-        return [self.decode(row[0]) for row in cursor.fetchall()]
+        loaded = [self.load(cursor, UUID(row[0])) for row in cursor.fetchall()]
+        return [plan for plan in loaded if plan is not None]
 
     def decode(self, text: str) -> facts.PlanFacts:
         """Facts from their stored text."""

@@ -16,6 +16,7 @@ from projections.directory import ACTORS, PARTNERS, TOKENS
 from projections.plan_history import TABLE as HISTORY
 from projections.plan_state import TABLE as STATE
 from projections.runner import TRACKING_TABLE
+from projections.score_facts import REPORTS
 from projections.score_facts import TABLE as FACTS
 from projections.store import open_store
 from tests.builders import fill_ledger
@@ -24,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 TABLES = {
     STATE: "plan_id",
     FACTS: "plan_id",
+    REPORTS: "position",
     HISTORY: "position",
     ACTORS: "actor_id",
     PARTNERS: "partner_id",
