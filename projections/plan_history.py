@@ -1,5 +1,8 @@
 """The plan history read model: every plan event with its position, actor and data.
 
+Each row keeps the event's state exactly as the ledger stored it; queries turn it into plain
+JSON when they read it (catch-up stays fast, and the history shows the data as stored).
+
 It answers a plan's history (oldest first) and the audit index: who proposed, revised,
 agreed or committed to which terms, or accepted which adjustment, when, by actor, partner
 and time range.
@@ -7,14 +10,15 @@ and time range.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.persistence import Transcoder
+
 from ledger.domain import Plan
-from projections.plan_view import JSON, event_data, moment
+from projections.plan_view import ENVELOPE, JSON, moment, plain
 from projections.runner import Positioned
 from projections.store import Cursor, Where
 
@@ -75,7 +79,7 @@ class PlanHistory:
                     None if actor.side is None else actor.side.value,
                     actor.role.value,
                     event.request_id,
-                    json.dumps(event_data(event), separators=(",", ":")),
+                    item.stored.decode("utf-8"),
                 )
             )
         cursor.executemany(
@@ -100,8 +104,10 @@ class PlanHistory:
 COLUMNS = "position, plan_id, version, type, recorded_at, actor_id, actor_side, actor_role, data"
 
 
-def _entry(row: Sequence[Any]) -> JSON:
-    position, plan_id, version, kind, recorded_at, actor_id, side, role, data = row
+def _entry(row: Sequence[Any], transcoder: Transcoder) -> JSON:
+    position, plan_id, version, kind, recorded_at, actor_id, side, role, stored = row
+    fields = transcoder.decode(stored.encode("utf-8"))
+    data = {k: plain(v) for k, v in fields.items() if k not in ENVELOPE}
     return {
         "position": int(position),
         "plan_id": plan_id,
@@ -109,22 +115,25 @@ def _entry(row: Sequence[Any]) -> JSON:
         "type": kind,
         "recorded_at": recorded_at,
         "actor": {"id": actor_id, "side": side, "role": role},
-        "data": json.loads(data),
+        "data": data,
     }
 
 
-def plan_history(cursor: Cursor, plan_id: UUID, after: int = 0, limit: int = 500) -> list[JSON]:
+def plan_history(
+    cursor: Cursor, transcoder: Transcoder, plan_id: UUID, after: int = 0, limit: int = 500
+) -> list[JSON]:
     """A plan's events, oldest first, after a position."""
     cursor.execute(
         f"SELECT {COLUMNS} FROM {TABLE} WHERE plan_id = ? AND position > ? "
         "ORDER BY position LIMIT ?",
         (str(plan_id), after, limit),
     )
-    return [_entry(row) for row in cursor.fetchall()]
+    return [_entry(row, transcoder) for row in cursor.fetchall()]
 
 
 def audit_entries(
     cursor: Cursor,
+    transcoder: Transcoder,
     *,
     actor_id: UUID | None = None,
     partner_ids: Sequence[UUID] | None = None,
@@ -149,4 +158,4 @@ def audit_entries(
         f"SELECT {COLUMNS}, partner_id FROM {TABLE} {where.sql}ORDER BY position LIMIT ?",
         (*where.params, limit),
     )
-    return [{**_entry(row[:-1]), "partner_id": row[-1]} for row in cursor.fetchall()]
+    return [{**_entry(row[:-1], transcoder), "partner_id": row[-1]} for row in cursor.fetchall()]

@@ -152,8 +152,3 @@ ENVELOPE = {
     "request_id",
     "originator_topic",
 }
-
-
-def event_data(event: Any) -> JSON:
-    """An event's own fields (without id, version, time, actor and request id) as plain JSON."""
-    return {k: plain(v) for k, v in vars(event).items() if k not in ENVELOPE}

@@ -23,10 +23,11 @@ DEFAULT_BATCH = 500
 
 @dataclass(frozen=True)
 class Positioned:
-    """A domain event with its global position in the ledger."""
+    """A domain event with its global position in the ledger, and its state as stored."""
 
     position: int
     event: Any
+    stored: bytes = b""
 
 
 class Projection(Protocol):
@@ -120,7 +121,9 @@ class Runner:
             )
             if not notifications:
                 continue
-            batch = [Positioned(n.id, self.app.mapper.to_domain_event(n)) for n in notifications]
+            batch = [
+                Positioned(n.id, self.app.mapper.to_domain_event(n), n.state) for n in notifications
+            ]
             processed += self._apply(names, position, batch)
         if processed:
             with self._progress:

@@ -33,7 +33,7 @@ def test_a_plans_history_lists_its_events_in_order_with_positions_and_actors(
     runner.setup()
     runner.catch_up()
     with store.transaction() as cursor:
-        history = plan_history(cursor, plan_id)
+        history = plan_history(cursor, app.mapper.transcoder, plan_id)
     assert [e["version"] for e in history] == list(range(1, 10))
     assert [e["type"] for e in history][-3:] == ["Committed", "Activated", "ProgressReported"]
     positions = [e["position"] for e in history]
@@ -63,11 +63,11 @@ def test_the_audit_index_finds_who_agreed_and_committed_by_actor_partner_and_tim
     runner.setup()
     runner.catch_up()
     with store.transaction() as cursor:
-        everything = audit_entries(cursor)
-        by_contact = audit_entries(cursor, actor_id=w.contact)
-        later = audit_entries(cursor, since=START + timedelta(days=5))
-        other_partner = audit_entries(cursor, partner_ids=[w.outsider])
-        none_allowed = audit_entries(cursor, partner_ids=[])
+        everything = audit_entries(cursor, app.mapper.transcoder)
+        by_contact = audit_entries(cursor, app.mapper.transcoder, actor_id=w.contact)
+        later = audit_entries(cursor, app.mapper.transcoder, since=START + timedelta(days=5))
+        other_partner = audit_entries(cursor, app.mapper.transcoder, partner_ids=[w.outsider])
+        none_allowed = audit_entries(cursor, app.mapper.transcoder, partner_ids=[])
     kinds = [e["type"] for e in everything]
     assert kinds.count("Committed") == 4
     assert kinds.count("Activated") == 2
