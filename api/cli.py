@@ -17,7 +17,7 @@ from ledger.application import Counterpart
 from ledger.settings import Settings
 from ledger.upgrade import upgrade
 from projections.registry import all_projections
-from projections.runner import Runner
+from projections.runner import DEFAULT_BATCH, Runner
 from projections.store import open_store
 
 cli = typer.Typer(
@@ -65,7 +65,7 @@ def configure(
 
 
 @contextmanager
-def running(batch_size: int = 500) -> Iterator[Runner]:
+def running(batch_size: int = DEFAULT_BATCH) -> Iterator[Runner]:
     """The ledger, its read store and a runner over every projection, closed afterwards."""
     app = Counterpart(STATE.settings)
     store = open_store(STATE.settings)
@@ -111,7 +111,7 @@ def projections_rebuild(
     ] = None,
     batch_size: Annotated[
         int, typer.Option(min=1, max=100_000, help="Events per transaction.")
-    ] = 500,
+    ] = DEFAULT_BATCH,
 ) -> None:
     """Drop projections and rebuild them from the first event, with a progress bar."""
     with running(batch_size) as runner:
@@ -139,7 +139,7 @@ def projections_run(
     ] = False,
     batch_size: Annotated[
         int, typer.Option(min=1, max=100_000, help="Events per transaction.")
-    ] = 500,
+    ] = DEFAULT_BATCH,
 ) -> None:
     """Keep every projection up to date with the ledger until stopped (Ctrl-C, SIGTERM)."""
     with running(batch_size) as runner:

@@ -364,8 +364,8 @@ def main() -> None:
         default=12,
         help=(
             "reports per plan and save while filling (default: 12); plans take turns, "
-            f"{FIRST // PLAN_EVENTS} at a time, so a batch of 500 events touches about "
-            f"min({FIRST // PLAN_EVENTS}, 500/N) plans"
+            f"{FIRST // PLAN_EVENTS} at a time, so a batch of {DEFAULT_BATCH} events touches "
+            f"about min({FIRST // PLAN_EVENTS}, {DEFAULT_BATCH}/N) plans"
         ),
     )
     parser.add_argument(

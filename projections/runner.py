@@ -18,7 +18,7 @@ from ledger.application import Counterpart
 from projections.store import Cursor, ReadStore
 
 TRACKING_TABLE = "cp_tracking"
-DEFAULT_BATCH = 500
+DEFAULT_BATCH = 1000
 
 
 @dataclass(frozen=True)
