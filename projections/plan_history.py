@@ -55,17 +55,22 @@ class PlanHistory:
 
     def process(self, cursor: Cursor, batch: Sequence[Positioned]) -> None:
         """Insert one row per plan event."""
-        partners: dict[UUID, str] = {}
+        events = [item for item in batch if isinstance(item.event, Plan.Event)]
+        partners = {
+            i.event.originator_id: str(i.event.partner_id)
+            for i in events
+            if isinstance(i.event, Plan.Drafted)
+        }
+        partners.update(
+            self._partners_of(cursor, {i.event.originator_id for i in events} - set(partners))
+        )
         rows = []
-        for item in batch:
+        for item in events:
             event = item.event
-            if not isinstance(event, Plan.Event):
-                continue
             plan_id = event.originator_id
-            if isinstance(event, Plan.Drafted):
-                partners[plan_id] = str(event.partner_id)
-            elif plan_id not in partners:
-                partners[plan_id] = self._partner_of(cursor, plan_id)
+            if plan_id not in partners:
+                msg = f"plan {plan_id} has events but no draft: the projection skipped one"
+                raise LookupError(msg)
             actor = event.actor
             rows.append(
                 (
@@ -90,15 +95,17 @@ class PlanHistory:
         )
 
     @staticmethod
-    def _partner_of(cursor: Cursor, plan_id: UUID) -> str:
-        cursor.execute(
-            f"SELECT partner_id FROM {TABLE} WHERE plan_id = ? AND version = 1", (str(plan_id),)
-        )
-        row = cursor.fetchone()
-        if row is None:
-            msg = f"plan {plan_id} has events but no draft: the projection skipped one"
-            raise LookupError(msg)
-        return str(row[0])
+    def _partners_of(cursor: Cursor, plan_ids: set[UUID]) -> dict[UUID, str]:
+        """The partner of each of these plans, from their drafted rows."""
+        partners: dict[UUID, str] = {}
+        ids = sorted(plan_ids)
+        for start in range(0, len(ids), 500):
+            where = Where()
+            where.add("version = 1")
+            where.within("plan_id", ids[start : start + 500])
+            cursor.execute(f"SELECT plan_id, partner_id FROM {TABLE} {where.sql}", where.params)
+            partners.update({UUID(plan): str(partner) for plan, partner in cursor.fetchall()})
+        return partners
 
 
 COLUMNS = "position, plan_id, version, type, recorded_at, actor_id, actor_side, actor_role, data"

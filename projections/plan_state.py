@@ -44,19 +44,20 @@ class PlanState:
 
     def process(self, cursor: Cursor, batch: Sequence[Positioned]) -> None:
         """Apply the batch's plan events to each plan once, then write each plan's row once."""
-        plans: dict[UUID, Plan] = {}
+        events = [item for item in batch if isinstance(item.event, Plan.Event)]
+        drafted = {i.event.originator_id for i in events if isinstance(i.event, Plan.Drafted)}
+        plans = self._load(cursor, {i.event.originator_id for i in events} - drafted)
         positions: dict[UUID, int] = {}
-        for item in batch:
+        for item in events:
             event = item.event
-            if not isinstance(event, Plan.Event):
-                continue
             plan_id = event.originator_id
             if isinstance(event, Plan.Drafted):
-                plan = _as_plan(event.mutate(None), plan_id)
+                plans[plan_id] = _as_plan(event.mutate(None), plan_id)
+            elif plan_id in plans:
+                event.mutate(plans[plan_id])  # refuses a gap or a repeat in the plan's versions
             else:
-                plan = plans.get(plan_id) or self._load(cursor, plan_id)
-                event.mutate(plan)  # refuses a gap or a repeat in the plan's versions
-            plans[plan_id] = plan
+                msg = f"plan {plan_id} has events but no drafted row: the projection skipped one"
+                raise LookupError(msg)
             positions[plan_id] = item.position
         rows = [self._row(plan, positions[plan_id]) for plan_id, plan in plans.items()]
         cursor.executemany(
@@ -69,17 +70,21 @@ class PlanState:
             rows,
         )
 
-    def _load(self, cursor: Cursor, plan_id: UUID) -> Plan:
-        cursor.execute(f"SELECT version, state FROM {TABLE} WHERE plan_id = ?", (str(plan_id),))
-        row = cursor.fetchone()
-        if row is None:
-            msg = f"plan {plan_id} has events but no drafted row: the projection skipped one"
-            raise LookupError(msg)
-        state = self.mapper.transcoder.decode(bytes(row[1]))
-        state["_pending_events"] = []
-        plan = object.__new__(Plan)
-        plan.__dict__.update(state)
-        return plan
+    def _load(self, cursor: Cursor, plan_ids: set[UUID]) -> dict[UUID, Plan]:
+        """The stored plans among these ids, in one query per few hundred ids."""
+        plans: dict[UUID, Plan] = {}
+        ids = sorted(plan_ids)
+        for start in range(0, len(ids), 500):
+            where = Where()
+            where.within("plan_id", ids[start : start + 500])
+            cursor.execute(f"SELECT plan_id, state FROM {TABLE} {where.sql}", where.params)
+            for plan_id, state in cursor.fetchall():
+                fields = self.mapper.transcoder.decode(bytes(state))
+                fields["_pending_events"] = []
+                plan = object.__new__(Plan)
+                plan.__dict__.update(fields)
+                plans[UUID(plan_id)] = plan
+        return plans
 
     def _row(self, plan: Plan, position: int) -> tuple[Any, ...]:
         # The aggregate's own state, encoded like a snapshot's but without a snapshot's
