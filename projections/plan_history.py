@@ -23,6 +23,19 @@ from projections.runner import Positioned
 from projections.store import Cursor, Where
 
 TABLE = "cp_plan_history"
+COLUMN_NAMES = (
+    "position",
+    "plan_id",
+    "version",
+    "partner_id",
+    "type",
+    "recorded_at",
+    "actor_id",
+    "actor_side",
+    "actor_role",
+    "request_id",
+    "data",
+)
 AUDITED = (
     "MetricProposed",
     "MetricRevised",
@@ -87,12 +100,7 @@ class PlanHistory:
                     item.stored.decode("utf-8"),
                 )
             )
-        cursor.executemany(
-            f"INSERT INTO {TABLE} (position, plan_id, version, partner_id, type, recorded_at, "
-            "actor_id, actor_side, actor_role, request_id, data) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            rows,
-        )
+        cursor.insert_many(TABLE, COLUMN_NAMES, rows)
 
     @staticmethod
     def _partners_of(cursor: Cursor, plan_ids: set[UUID]) -> dict[UUID, str]:

@@ -139,10 +139,8 @@ class ScoreFacts:
                 for plan_id, plan in plans.items()
             ],
         )
-        cursor.executemany(
-            f"INSERT INTO {REPORTS} (position, plan_id, metric_id, value, as_of, recorded_at) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            reports,
+        cursor.insert_many(
+            REPORTS, ("position", "plan_id", "metric_id", "value", "as_of", "recorded_at"), reports
         )
 
     def _load_plan(self, cursor: Cursor, plan_id: UUID) -> facts.PlanFacts | None:

@@ -34,6 +34,12 @@ class Cursor(Protocol):
         """Run one statement once per row of parameters."""
         ...
 
+    def insert_many(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """Insert rows into a table as fast as the database allows."""
+        ...
+
     def fetchone(self) -> Row | None:
         """The next row of the last query."""
         ...
@@ -119,6 +125,13 @@ class SQLiteCursor:
         """Run one statement once per row of parameters."""
         self._cursor.executemany(statement, [tuple(r) for r in rows])
 
+    def insert_many(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """A multi-row INSERT (executemany)."""
+        marks = ", ".join("?" for _ in columns)
+        self.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+
     def fetchone(self) -> Row | None:
         """The next row of the last query."""
         row: Row | None = self._cursor.fetchone()
@@ -203,6 +216,19 @@ class PostgresCursor:
     def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
         """Run one statement once per row of parameters."""
         self._cursor.executemany(self._translate(statement), [tuple(r) for r in rows])
+
+    def insert_many(
+        self, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """COPY … FROM STDIN: several times faster than row-by-row inserts."""
+        if not rows:
+            return
+        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+            sql.Identifier(table), sql.SQL(", ").join(sql.Identifier(c) for c in columns)
+        )
+        with self._cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
 
     def fetchone(self) -> Row | None:
         """The next row of the last query."""
