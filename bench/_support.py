@@ -297,10 +297,8 @@ class FilledPlan:
 class Filler(Counterpart):
     """The application without snapshots (same tables): for filling ledgers fast.
 
-    ``Counterpart._take_snapshots`` snapshots plans every ``SNAPSHOT_INTERVAL`` events whatever
-    ``snapshotting_intervals`` says, so it is switched off here. Snapshots are not
-    notifications: what the projections read is the same either way, and without them a save
-    of several plan events does not rebuild plans from the store.
+    Snapshots are not notifications: what the projections read is the same either way, and
+    without them a save of several plan events does not rebuild plans from the store.
     """
 
     name = "counterpart"
