@@ -10,29 +10,14 @@ from hypothesis import strategies as st
 
 from ledger.application import Counterpart
 from ledger.clock import SimulatedClock
-from ledger.domain import AdjustmentKind, Plan, Side
-from projections.facts import PlanFacts
+from ledger.domain import AdjustmentKind, Side
 from projections.runner import Runner
 from projections.score_facts import ScoreFacts
 from projections.scoring import score
 from projections.store import ReadStore
 from tests.builders import a_world, an_active_plan_in
 from tests.conftest import START
-
-
-def replayed_facts(app: Counterpart, plan_id: object) -> PlanFacts:
-    """The plan's facts rebuilt in memory from the ledger's notifications, with positions."""
-    built: PlanFacts | None = None
-    for notification in app.recorder.select_notifications(start=1, limit=100_000):
-        if notification.originator_id != plan_id:
-            continue
-        event = app.mapper.to_domain_event(notification)
-        if isinstance(event, Plan.Drafted):
-            built = PlanFacts.start(event)
-        elif built is not None and isinstance(event, Plan.Event):
-            built.apply(event, notification.id)
-    assert built is not None
-    return built
+from tests.projections.replay import replayed_facts
 
 
 def a_scored_history(app: Counterpart, clock: SimulatedClock) -> object:

@@ -8,29 +8,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ledger.application import Counterpart
-from ledger.domain import Plan
-from projections.facts import PlanFacts
 from projections.runner import Runner
 from projections.score_facts import ScoreFacts
 from projections.scoring import score
 from projections.store import ReadStore
 from tests.conftest import START
+from tests.projections.replay import replayed_facts
 from tests.scoring.test_score_properties import Life, Script, scripts
-
-
-def replayed(app: Counterpart, plan_id: object) -> PlanFacts:
-    """The plan's facts rebuilt in memory from the stored events and their positions."""
-    facts: PlanFacts | None = None
-    for notification in app.recorder.select_notifications(start=1, limit=1_000_000):
-        if notification.originator_id != plan_id:
-            continue
-        event = app.mapper.to_domain_event(notification)
-        if isinstance(event, Plan.Drafted):
-            facts = PlanFacts.start(event)
-        elif facts is not None and isinstance(event, Plan.Event):
-            facts.apply(event, notification.id)
-    assert facts is not None
-    return facts
 
 
 def test_random_histories_score_the_same_from_stored_facts_and_from_a_replay(
@@ -54,7 +38,7 @@ def test_random_histories_score_the_same_from_stored_facts_and_from_a_replay(
         with store.transaction() as cursor:
             stored = ScoreFacts().load(cursor, plan_id)
         assert stored is not None
-        from_replay = replayed(app, plan_id)
+        from_replay = replayed_facts(app, plan_id)
         assert stored == from_replay
         for offset in offsets:
             as_of = START.date() + timedelta(days=offset)
