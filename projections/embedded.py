@@ -1,0 +1,66 @@
+"""The projections running inside another process (the embedded server), on a thread."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+from ledger.application import Counterpart
+from projections.registry import all_projections
+from projections.runner import DEFAULT_BATCH, Projection, Runner, Status
+from projections.store import ReadStore
+
+
+class EmbeddedProjections:
+    """Keeps the read models up to date from a background thread of the hosting process.
+
+    ``start`` creates the tables, catches up, and follows the ledger; ``stop`` returns once the
+    thread has finished its current batch. The server's lifespan owns one of these in the
+    embedded (SQLite) mode; with PostgreSQL a separate ``counterpart projections run`` worker
+    can do the same job instead.
+    """
+
+    def __init__(
+        self,
+        app: Counterpart,
+        store: ReadStore,
+        projections: Sequence[Projection] | None = None,
+        *,
+        poll_interval: float = 0.1,
+        batch_size: int = DEFAULT_BATCH,
+    ) -> None:
+        self.runner = Runner(app, store, projections or all_projections(app), batch_size=batch_size)
+        self.poll_interval = poll_interval
+        self._thread: threading.Thread | None = None
+        self.error: BaseException | None = None
+
+    def start(self) -> None:
+        """Create the tables and start following the ledger."""
+        self.runner.setup()
+        self._thread = threading.Thread(target=self._run, name="projections", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self.runner.run_forever(self.poll_interval)
+        except BaseException as error:  # kept for health checks; the thread ends
+            self.error = error
+
+    @property
+    def running(self) -> bool:
+        """Whether the thread is alive (a crashed runner is not)."""
+        return self._thread is not None and self._thread.is_alive()
+
+    def status(self) -> list[Status]:
+        """Each projection's position and lag."""
+        return self.runner.status()
+
+    def wait_for(self, position: int, timeout: float = 5.0) -> bool:
+        """Wait (bounded) until every projection has processed ``position``."""
+        return self.runner.wait_for(position, timeout)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop following the ledger and wait for the thread."""
+        self.runner.stop()
+        if self._thread is not None:
+            self._thread.join(timeout)
