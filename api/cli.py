@@ -168,6 +168,9 @@ def main() -> None:
     """Entry point of the ``counterpart`` console script: errors are one line, exit 1."""
     try:
         cli()
+    except KeyboardInterrupt:
+        typer.echo("counterpart: interrupted", err=True)
+        sys.exit(130)
     except (ValueError, OSError, LookupError) as error:
         typer.echo(f"counterpart: error: {error}", err=True)
         sys.exit(1)
