@@ -325,8 +325,9 @@ class Counterpart(Application[UUID]):
         return partner
 
     def _existing_actor(self, actor_id: UUID, field: str) -> Actor:
+        """An actor named in a request body (only its immutable facts are used)."""
         try:
-            return self.get_actor(actor_id)
+            return self._identity(actor_id)
         except NotFound:
             msg = f"{field}: no actor with id {actor_id}"
             raise InvalidInput(msg) from None
@@ -348,9 +349,8 @@ class Counterpart(Application[UUID]):
         request_id: str | None = None,
     ) -> Plan:
         """Draft a plan for a partnership (its manager or one of its contacts)."""
-        actor = self.get_actor(actor_id)
         partner = self.get_partner(partner_id)
-        by = partner.vouch(actor, at=self._now(), request_id=request_id)
+        by = partner.vouch(self._identity(actor_id), at=self._now(), request_id=request_id)
         plan = Plan.draft(
             title=title,
             period_start=period_start,
