@@ -20,7 +20,7 @@ from ledger.domain import Plan
 from ledger.transcodings import DataclassAsDict, register_all
 from projections import facts
 from projections.runner import Positioned
-from projections.store import Cursor
+from projections.store import Cursor, Where
 
 TABLE = "cp_score_facts"
 REPORTS = "cp_score_reports"
@@ -154,29 +154,40 @@ class ScoreFacts:
         plan = self._load_plan(cursor, plan_id)
         if plan is None:
             return None
-        cursor.execute(
-            f"SELECT metric_id, value, as_of, recorded_at, position FROM {REPORTS} "
-            "WHERE plan_id = ? ORDER BY position",
-            (str(plan_id),),
-        )
-        for metric_id, value, as_of, recorded_at, position in cursor.fetchall():
-            plan.metrics[metric_id].reports.append(
-                facts.ReportFact(
-                    Decimal(value),
-                    date.fromisoformat(as_of),
-                    datetime.fromisoformat(recorded_at),
-                    int(position),
-                )
-            )
+        self._attach_reports(cursor, {str(plan_id): plan})
         return plan
 
     def of_partner(self, cursor: Cursor, partner_id: UUID) -> list[facts.PlanFacts]:
-        """The stored facts of every plan of a partner."""
+        """The stored facts of every plan of a partner (two queries, whatever their number)."""
         cursor.execute(
-            f"SELECT plan_id FROM {TABLE} WHERE partner_id = ? ORDER BY plan_id", (str(partner_id),)
+            f"SELECT plan_id, facts FROM {TABLE} WHERE partner_id = ? ORDER BY plan_id",
+            (str(partner_id),),
         )
-        loaded = [self.load(cursor, UUID(row[0])) for row in cursor.fetchall()]
-        return [plan for plan in loaded if plan is not None]
+        plans = {str(plan_id): self.decode(text) for plan_id, text in cursor.fetchall()}
+        self._attach_reports(cursor, plans)
+        return list(plans.values())
+
+    @staticmethod
+    def _attach_reports(cursor: Cursor, plans: dict[str, facts.PlanFacts]) -> None:
+        """Add the stored reports of these plans (keyed by id text) to their metrics."""
+        ids = sorted(plans)
+        for start in range(0, len(ids), 500):
+            where = Where()
+            where.within("plan_id", ids[start : start + 500])
+            cursor.execute(
+                f"SELECT plan_id, metric_id, value, as_of, recorded_at, position FROM {REPORTS} "
+                f"{where.sql}ORDER BY position",
+                where.params,
+            )
+            for plan_id, metric_id, value, as_of, recorded_at, position in cursor.fetchall():
+                plans[str(plan_id)].metrics[metric_id].reports.append(
+                    facts.ReportFact(
+                        Decimal(value),
+                        date.fromisoformat(as_of),
+                        datetime.fromisoformat(recorded_at),
+                        int(position),
+                    )
+                )
 
     def decode(self, text: str) -> facts.PlanFacts:
         """Facts from their stored text."""

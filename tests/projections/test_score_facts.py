@@ -105,3 +105,27 @@ def test_the_score_from_stored_facts_equals_the_score_from_replayed_events(
 
     same_score()
     assert score(stored, START.date() + timedelta(days=90)).sides[Side.PARTNER].exact is not None
+
+
+def test_a_partners_plans_facts_load_together_as_they_load_one_by_one(
+    app: Counterpart, clock: SimulatedClock, store: ReadStore
+) -> None:
+    """of_partner gives each plan's facts, reports included, as load does for that plan."""
+    first = a_scored_history(app, clock)
+    w = a_world(app, clock)
+    second, metrics = an_active_plan_in(w)
+    app.report_progress(
+        second, metrics.partner, value=Decimal(1), as_of=clock.now().date(), actor_id=w.contact
+    )
+    runner = Runner(app, store, [ScoreFacts()])
+    runner.setup()
+    runner.catch_up()
+    projection = ScoreFacts()
+    with store.transaction() as cursor:
+        together = projection.of_partner(cursor, w.partner)
+        one_by_one = [projection.load(cursor, second)]  # type: ignore[arg-type]
+        first_partner = projection.load(cursor, first)  # type: ignore[arg-type]
+    assert together == one_by_one
+    assert first_partner is not None
+    assert first_partner.partner_id != w.partner
+    assert sum(len(m.reports) for m in together[0].metrics.values()) == 1
