@@ -62,6 +62,8 @@ class Counterpart(Application[UUID]):
         self._saved = threading.local()
         self._plans: Checkout[Plan] = Checkout(self.settings.cache_size)
         self._identities: Checkout[Actor] = Checkout(self.settings.cache_size)
+        self.on_saved: Callable[[int], None] | None = None
+        """Told how many events each save stored (a server counts them for its metrics)."""
         super().__init__(env=library_env(self.settings))
 
     # ---------------------------------------------------------------- wiring
@@ -91,6 +93,8 @@ class Counterpart(Application[UUID]):
             raise ConcurrencyConflict(msg) from None
         if recordings:
             self._saved.position = recordings[-1].notification.id
+            if self.on_saved is not None:
+                self.on_saved(len(recordings))
         return recordings
 
     def last_saved_position(self) -> int:

@@ -113,6 +113,13 @@ def actor_by_token_hash(cursor: Cursor, token_hash: str) -> JSON | None:
     return None if row is None else _actor(row)
 
 
+def actor(cursor: Cursor, actor_id: UUID) -> JSON | None:
+    """One actor by id, or None."""
+    cursor.execute(f"SELECT {ACTOR_COLUMNS} FROM {ACTORS} WHERE actor_id = ?", (str(actor_id),))
+    row = cursor.fetchone()
+    return None if row is None else _actor(row)
+
+
 def actors(cursor: Cursor, *, after: str | None = None, limit: int = 50) -> list[JSON]:
     """Actors in id order, after a cursor id."""
     cursor.execute(

@@ -55,6 +55,10 @@ class EmbeddedProjections:
         """Each projection's position and lag."""
         return self.runner.status()
 
+    def nudge(self) -> None:
+        """Events were just appended here: process them now rather than at the next poll."""
+        self.runner.nudge()
+
     def wait_for(self, position: int, timeout: float = 5.0) -> bool:
         """Wait (bounded) until every projection has processed ``position``."""
         return self.runner.wait_for(position, timeout)

@@ -78,6 +78,7 @@ class Runner:
         self.batch_size = batch_size
         self._progress = threading.Condition()
         self._stopping = threading.Event()
+        self._nudged = threading.Event()
 
     # ------------------------------------------------------------------ setup
 
@@ -98,7 +99,7 @@ class Runner:
 
     def positions(self) -> dict[str, int]:
         """Each projection's tracking position."""
-        with self.store.transaction() as cursor:
+        with self.store.reading() as cursor:
             cursor.execute(f"SELECT name, position FROM {TRACKING_TABLE}")
             stored = {str(name): int(position) for name, position in cursor.fetchall()}
         return {name: stored.get(name, 0) for name in self.projections}
@@ -169,7 +170,7 @@ class Runner:
         SQLite it polls.
         """
         channel = getattr(self.app.recorder, "channel_name", self.app.name)
-        wakeup = self.store.wakeup(channel)
+        wakeup = self.store.wakeup(channel, self._nudged)
         try:
             while not self._stopping.is_set():
                 if not self.run_once():
@@ -177,9 +178,14 @@ class Runner:
         finally:
             wakeup.close()
 
+    def nudge(self) -> None:
+        """Say that events were appended: a polling runner looks at once instead of sleeping."""
+        self._nudged.set()
+
     def stop(self) -> None:
         """Ask ``run_forever`` to return (within one poll interval)."""
         self._stopping.set()
+        self._nudged.set()
 
     def wait_for(self, position: int, timeout: float = 5.0) -> bool:
         """Wait until every projection has processed ``position``; False on timeout."""

@@ -157,6 +157,18 @@ class ScoreFacts:
         self._attach_reports(cursor, {str(plan_id): plan})
         return plan
 
+    def load_many(self, cursor: Cursor, plan_ids: Sequence[UUID]) -> dict[str, facts.PlanFacts]:
+        """The stored facts of these plans, keyed by id text (two queries per 500 plans)."""
+        plans: dict[str, facts.PlanFacts] = {}
+        ids = sorted({str(p) for p in plan_ids})
+        for start in range(0, len(ids), 500):
+            where = Where()
+            where.within("plan_id", ids[start : start + 500])
+            cursor.execute(f"SELECT plan_id, facts FROM {TABLE} {where.sql}", where.params)
+            plans.update({str(p): self.decode(text) for p, text in cursor.fetchall()})
+        self._attach_reports(cursor, plans)
+        return plans
+
     def of_partner(self, cursor: Cursor, partner_id: UUID) -> list[facts.PlanFacts]:
         """The stored facts of every plan of a partner (two queries, whatever their number)."""
         cursor.execute(

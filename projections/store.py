@@ -62,18 +62,22 @@ class Wakeup(Protocol):
 
 
 class Sleep:
-    """Polling: no news, just a pause (SQLite, or PostgreSQL's fallback)."""
+    """Polling: a pause, cut short when this process says it appended events (SQLite)."""
 
-    def __init__(self) -> None:
-        self._closed = threading.Event()
+    def __init__(self, nudged: threading.Event | None = None) -> None:
+        self._closed = False
+        self._nudged = nudged or threading.Event()
 
     def wait(self, timeout: float) -> None:
-        """Sleep for ``timeout`` seconds (or until closed)."""
-        self._closed.wait(timeout)
+        """Sleep for ``timeout`` seconds, or until nudged or closed."""
+        if not self._closed:
+            self._nudged.wait(timeout)
+        self._nudged.clear()
 
     def close(self) -> None:
         """Wake any waiter."""
-        self._closed.set()
+        self._closed = True
+        self._nudged.set()
 
 
 class Listen:
@@ -98,12 +102,16 @@ class ReadStore(Protocol):
 
     dialect: str
 
-    def wakeup(self, channel: str) -> Wakeup:
-        """How a runner waits for new events."""
+    def wakeup(self, channel: str, nudged: threading.Event | None = None) -> Wakeup:
+        """How a runner waits for new events (``nudged`` is set when this process appends)."""
         ...
 
     def transaction(self) -> AbstractContextManager[Cursor]:
         """A transaction: committed when the block ends, rolled back if it raises."""
+        ...
+
+    def reading(self) -> AbstractContextManager[Cursor]:
+        """A read-only transaction: one consistent snapshot, never blocking writers."""
         ...
 
     def close(self) -> None:
@@ -170,9 +178,9 @@ class SQLiteStore:
                 self._connections.append(connection)
         return connection
 
-    def wakeup(self, channel: str) -> Wakeup:
-        """SQLite has no notifications: runners poll."""
-        return Sleep()
+    def wakeup(self, channel: str, nudged: threading.Event | None = None) -> Wakeup:
+        """SQLite has no notifications: runners poll, and wake early when nudged."""
+        return Sleep(nudged)
 
     @contextmanager
     def transaction(self) -> Iterator[Cursor]:
@@ -188,6 +196,18 @@ class SQLiteStore:
         else:
             cursor.execute("COMMIT")
         finally:
+            cursor.close()
+
+    @contextmanager
+    def reading(self) -> Iterator[Cursor]:
+        """BEGIN (deferred) … COMMIT: a consistent snapshot that takes no write lock."""
+        connection = self._connection()
+        cursor = connection.cursor()
+        cursor.execute("BEGIN")
+        try:
+            yield SQLiteCursor(cursor)
+        finally:
+            cursor.execute("COMMIT")
             cursor.close()
 
     def close(self) -> None:
@@ -266,8 +286,8 @@ class PostgresStore:
             name="counterpart-read-store",
         )
 
-    def wakeup(self, channel: str) -> Wakeup:
-        """LISTEN on the ledger's channel, on a connection of its own."""
+    def wakeup(self, channel: str, nudged: threading.Event | None = None) -> Wakeup:
+        """LISTEN on the ledger's channel, on a connection of its own (no nudge needed)."""
         connection: psycopg.Connection[Row] = psycopg.connect(autocommit=True, **self._kwargs)
         return Listen(connection, channel)
 
@@ -279,6 +299,17 @@ class PostgresStore:
             connection.transaction(),
             connection.cursor() as cursor,
         ):
+            yield PostgresCursor(cursor)
+
+    @contextmanager
+    def reading(self) -> Iterator[Cursor]:
+        """A read-only transaction on a pooled connection."""
+        with (
+            self._pool.connection() as connection,
+            connection.transaction(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute("SET TRANSACTION READ ONLY")
             yield PostgresCursor(cursor)
 
     def close(self) -> None:

@@ -1,0 +1,62 @@
+"""The composition root: ``create_app(settings)`` builds the FastAPI app; its lifespan runs it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import errors
+from api.config import ServerSettings
+from api.observability import Metrics, RequestLog, configure_logging
+from api.routes import directory, ops, plans, scores
+from api.services import Services
+from ledger.clock import Clock
+from ledger.settings import Settings
+
+DESCRIPTION = """
+Counterpart keeps the record of mutual accountability between a vendor's channel managers and
+their partners: SMART plans with metrics on both sides, agreement and commitment by both,
+progress, reviews and adjustments, each an immutable event, and an explainable score per side.
+
+Authenticate with `Authorization: Bearer <token>`. Errors are `application/problem+json`.
+Every POST accepts an `Idempotency-Key`; plan responses carry `ETag: "<version>"` and plan
+commands accept `If-Match`.
+"""
+
+
+def create_app(
+    settings: Settings | None = None,
+    server: ServerSettings | None = None,
+    clock: Clock | None = None,
+) -> FastAPI:
+    """The HTTP API; nothing connects until the lifespan starts."""
+    settings = settings or Settings.from_env()
+    server = server or ServerSettings.from_env()
+    metrics = Metrics()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = Services.start(settings, server, clock)
+        services.on_appended.append(metrics.events.inc)
+        app.state.services = services
+        try:
+            yield
+        finally:
+            services.stop()
+
+    configure_logging()
+    app = FastAPI(
+        title="Counterpart",
+        version="1.0.0",
+        summary="The mutual accountability ledger for channel sales.",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.state.metrics = metrics
+    errors.install(app)
+    for router in (directory.router, plans.router, scores.router, ops.router):
+        app.include_router(router)
+    app.add_middleware(RequestLog, metrics=metrics, max_body_bytes=server.max_body_bytes)
+    return app

@@ -1,0 +1,92 @@
+"""Who is calling: bearer tokens to actors, and what each actor may see."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from api.errors import Problem
+from ledger.tokens import hash_token
+from projections.directory import actor_by_token_hash, partners
+from projections.store import Cursor
+
+READ_ALL = frozenset({"admin", "leader", "auditor"})
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The authenticated actor: id, role, side and (for partner contacts) their partner."""
+
+    id: UUID
+    name: str
+    email: str
+    role: str
+    side: str | None
+    partner_id: UUID | None
+
+    @property
+    def reads_all(self) -> bool:
+        """Leaders, auditors and admins read every partnership."""
+        return self.role in READ_ALL
+
+    def view(self) -> dict[str, str | None]:
+        """The caller as ``GET /v1/me`` shows it."""
+        return {
+            "id": str(self.id),
+            "name": self.name,
+            "email": self.email,
+            "role": self.role,
+            "side": self.side,
+            "partner_id": None if self.partner_id is None else str(self.partner_id),
+        }
+
+
+UNAUTHENTICATED = {"WWW-Authenticate": 'Bearer realm="counterpart"'}
+
+
+def authenticate(cursor: Cursor, authorization: str | None) -> Principal:
+    """The actor holding the bearer token; 401 when missing, unknown or revoked."""
+    if not authorization:
+        raise Problem(401, "send Authorization: Bearer <token>", headers=UNAUTHENTICATED)
+    scheme, _, token = authorization.partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token or len(token) > 200:
+        raise Problem(
+            401, "the Authorization header must be 'Bearer <token>'", headers=UNAUTHENTICATED
+        )
+    found = actor_by_token_hash(cursor, hash_token(token))
+    if found is None:
+        raise Problem(401, "the token is unknown or was revoked", headers=UNAUTHENTICATED)
+    return Principal(
+        id=UUID(found["id"]),
+        name=found["name"],
+        email=found["email"],
+        role=found["role"],
+        side=found["side"],
+        partner_id=None if found["partner_id"] is None else UUID(found["partner_id"]),
+    )
+
+
+def visible_partners(cursor: Cursor, principal: Principal) -> list[UUID] | None:
+    """The partnerships the caller may see: None means all of them."""
+    if principal.reads_all:
+        return None
+    if principal.role == "manager":
+        owned = partners(cursor, manager_id=principal.id, limit=1_000_000)
+        return [UUID(p["id"]) for p in owned]
+    if principal.role == "partner" and principal.partner_id is not None:
+        return [principal.partner_id]
+    return []
+
+
+def can_see(cursor: Cursor, principal: Principal, partner_id: UUID) -> bool:
+    """Whether the caller may see this partnership."""
+    visible = visible_partners(cursor, principal)
+    return visible is None or partner_id in visible
+
+
+def require_role(principal: Principal, roles: frozenset[str], what: str) -> None:
+    """403 unless the caller's role is one of ``roles``."""
+    if principal.role not in roles:
+        allowed = ", ".join(sorted(roles))
+        raise Problem(403, f"{what} is for {allowed}; you are a {principal.role}")

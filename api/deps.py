@@ -1,0 +1,206 @@
+"""What routes depend on: the services, the caller, paging, and the command envelope."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Query, Request
+from fastapi.responses import JSONResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+
+from api.auth import Principal, authenticate
+from api.errors import Problem
+from api.idempotency import Recorded, check_key, fingerprint
+from api.services import Services
+
+bearer = HTTPBearer(
+    auto_error=False,
+    description="A token from `POST /v1/actors`, `POST /v1/actors/{id}/tokens` or "
+    "`counterpart actors add`.",
+)
+
+
+def get_services(request: Request) -> Services:
+    """The services the lifespan started."""
+    services: Services = request.app.state.services
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_principal(
+    request: Request,
+    services: ServicesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Principal:
+    """The authenticated caller (401 otherwise)."""
+    header = None if credentials is None else f"{credentials.scheme} {credentials.credentials}"
+    if header is None:
+        header = request.headers.get("authorization")
+    try:
+        with services.reading() as cursor:
+            principal = authenticate(cursor, header)
+    except Problem:
+        # A token issued a moment ago (say, at the command line) may not be projected yet.
+        if not services.catch_up():
+            raise
+        with services.reading() as cursor:
+            principal = authenticate(cursor, header)
+    request.state.actor_id = str(principal.id)
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+# ------------------------------------------------------------------- paging
+
+
+@dataclass(frozen=True)
+class Page:
+    """``?limit=`` and the decoded ``?cursor=``."""
+
+    limit: int
+    after: str | None
+
+
+def encode_cursor(value: str | int) -> str:
+    """An opaque cursor for the next page."""
+    return base64.urlsafe_b64encode(str(value).encode()).decode().rstrip("=")
+
+
+def get_page(
+    limit: Annotated[int, Query(ge=1, le=500, description="Items per page (at most 500).")] = 50,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="`next_cursor` of the previous page.")
+    ] = None,
+) -> Page:
+    """Paging parameters; a cursor that was not issued by this API answers 422."""
+    if cursor is None or cursor == "":
+        return Page(limit, None)
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        after = base64.urlsafe_b64decode(padded.encode("ascii")).decode("utf-8")
+    except (binascii.Error, UnicodeError, ValueError):
+        after = None
+    if not after or not after.isprintable():
+        msg = "cursor: not a cursor this API issued (use next_cursor from a previous page)"
+        raise Problem(422, msg, errors=[{"loc": ["query", "cursor"], "msg": "invalid cursor"}])
+    return Page(limit, after)
+
+
+PageDep = Annotated[Page, Depends(get_page)]
+
+
+def page_of(items: list[Any], page: Page, key: Callable[[Any], str | int]) -> dict[str, Any]:
+    """``{items, next_cursor}`` from up to ``limit + 1`` items fetched."""
+    more = len(items) > page.limit
+    items = items[: page.limit]
+    return {
+        "items": items,
+        "next_cursor": encode_cursor(key(items[-1])) if more and items else None,
+    }
+
+
+# ----------------------------------------------------------------- commands
+
+
+@dataclass
+class Result:
+    """A command's response: its body, headers, and the body a replay gets (if different)."""
+
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+    replay_body: Any = None
+
+
+def parse_if_match(value: str | None) -> int | None:
+    """``If-Match: "7"`` → 7; ``*`` or absent → None; anything else answers 412."""
+    if value is None or value.strip() in {"", "*"}:
+        return None
+    text = value.strip().removeprefix("W/").strip('"')
+    if not text.isdigit() or len(text) > 18:
+        msg = f'If-Match must be a plan version as an ETag, such as "7"; got {value!r}'
+        raise Problem(412, msg)
+    return int(text)
+
+
+@dataclass
+class Command:
+    """The envelope of a command: who, which request, which key, which expected version."""
+
+    request: Request
+    services: Services
+    principal: Principal
+    idempotency_key: str | None
+    if_match: str | None
+
+    @property
+    def request_id(self) -> str:
+        """The request id (from X-Request-ID or generated), recorded on every event."""
+        state = self.request.scope.get("state", {})
+        return str(state.get("request_id") or "")
+
+    @property
+    def expected_version(self) -> int | None:
+        """The plan version the caller expects (If-Match)."""
+        return parse_if_match(self.if_match)
+
+    def run(
+        self, body: BaseModel | None, status: int, action: Callable[[], Result]
+    ) -> JSONResponse:
+        """Run the action once per Idempotency-Key; repeats get the first response."""
+        if self.idempotency_key is None:
+            result = action()
+            return JSONResponse(result.body, status_code=status, headers=result.headers)
+        key = check_key(self.idempotency_key)
+        print_ = fingerprint(
+            self.request.method,
+            self.request.url.path,
+            None if body is None else body.model_dump(mode="json"),
+        )
+        store = self.services.idempotency
+        begun = store.begin(str(self.principal.id), key, print_, self.request_id)
+        if isinstance(begun, Recorded):
+            return JSONResponse(
+                begun.body,
+                status_code=begun.status,
+                headers={**begun.headers, "Idempotent-Replayed": "true"},
+            )
+        try:
+            result = action()
+        except BaseException:
+            store.release(begun)
+            raise
+        replay = result.body if result.replay_body is None else result.replay_body
+        store.complete(begun, Recorded(status, replay, result.headers))
+        return JSONResponse(result.body, status_code=status, headers=result.headers)
+
+
+def get_command(
+    request: Request,
+    services: ServicesDep,
+    principal: PrincipalDep,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            description="Repeat a POST safely: the same key and body return the first response.",
+        ),
+    ] = None,
+    if_match: Annotated[
+        str | None,
+        Header(alias="If-Match", description='The plan version you read, e.g. "7" (412 if stale).'),
+    ] = None,
+) -> Command:
+    """The command envelope of this request."""
+    return Command(request, services, principal, idempotency_key, if_match)
+
+
+CommandDep = Annotated[Command, Depends(get_command)]

@@ -1,0 +1,99 @@
+"""Plan documents as responses: read model rows plus the pace of each metric for today."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from api.auth import Principal, can_see
+from api.deps import Result
+from api.services import Services
+from ledger.domain import NotFound, Plan
+from projections.facts import PlanFacts
+from projections.plan_state import plan_document
+from projections.plan_view import JSON, plan_view
+from projections.score_facts import ScoreFacts
+from projections.scoring import pace
+from projections.store import Cursor
+
+FACTS = ScoreFacts()
+
+
+def today(services: Services) -> date:
+    """The server's current date (UTC)."""
+    return services.app.clock.now().date()
+
+
+def with_paces(document: JSON, facts: PlanFacts | None, as_of: date) -> JSON:
+    """Fill in each metric's pace as of a date (null without facts or before activation)."""
+    for metric in document["metrics"]:
+        found = None if facts is None else facts.metrics.get(metric["id"])
+        value = None if found is None or facts is None else pace(found, facts, as_of)
+        metric["pace"] = None if value is None else value.value
+    return document
+
+
+def etag(document: JSON) -> dict[str, str]:
+    """The ETag header of a plan document."""
+    return {"ETag": f'"{document["version"]}"'}
+
+
+def visible_document(cursor: Cursor, principal: Principal, plan_id: UUID) -> JSON:
+    """The plan's document if the caller may see it; 404 otherwise (never its content)."""
+    document = plan_document(cursor, plan_id)
+    if document is None or not can_see(cursor, principal, UUID(document["partner_id"])):
+        msg = f"plan {plan_id} not found"
+        raise NotFound(msg)
+    return document
+
+
+def current_plan(services: Services, principal: Principal, plan_id: UUID) -> JSON:
+    """The plan now, with paces for today."""
+    with services.reading() as cursor:
+        document = visible_document(cursor, principal, plan_id)
+        return with_paces(document, FACTS.load(cursor, plan_id), today(services))
+
+
+def require_visible(services: Services, principal: Principal, plan_id: UUID) -> JSON:
+    """404 unless the plan exists and the caller may see it; its current document."""
+    with services.reading() as cursor:
+        return visible_document(cursor, principal, plan_id)
+
+
+def past_plan(services: Services, plan: Plan) -> JSON:
+    """A plan replayed to an earlier version, with paces as of that version's day."""
+    document = plan_view(plan)
+    with services.reading() as cursor:
+        facts = FACTS.load(cursor, plan.id)
+    return with_paces(document, facts, plan.modified_on.date())
+
+
+def plan_result(services: Services, plan: Plan) -> Result:
+    """A command's response: the plan including the command's events (read-your-writes)."""
+    if services.settle():
+        with services.reading() as cursor:
+            document = plan_document(cursor, plan.id)
+            if document is not None and document["version"] >= plan.version:
+                body = with_paces(document, FACTS.load(cursor, plan.id), today(services))
+                return Result(body, etag(body))
+    body = with_paces(plan_view(plan), None, today(services))  # projections are behind
+    return Result(body, etag(body))
+
+
+def plans_with_paces(cursor: Cursor, documents: list[JSON], as_of: date) -> list[JSON]:
+    """Documents of a page, each with paces (facts loaded in two queries)."""
+    facts = FACTS.load_many(cursor, [UUID(d["id"]) for d in documents])
+    return [with_paces(d, facts.get(d["id"]), as_of) for d in documents]
+
+
+def jsonable(value: Any) -> Any:
+    """Scores as JSON numbers: Decimals become floats, recursively."""
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [jsonable(v) for v in value]
+    return value

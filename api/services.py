@@ -1,0 +1,105 @@
+"""What a server process holds while it runs: the ledger, the read store, the projections."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from api.config import ServerSettings
+from api.idempotency import Idempotency
+from ledger.application import Counterpart
+from ledger.clock import Clock
+from ledger.settings import Settings
+from projections.embedded import EmbeddedProjections
+from projections.registry import all_projections
+from projections.runner import Runner, Status
+from projections.store import Cursor, ReadStore, open_store
+
+
+@dataclass
+class Services:
+    """The composition of one server process; built by ``start`` in the app's lifespan."""
+
+    settings: Settings
+    server: ServerSettings
+    app: Counterpart
+    store: ReadStore
+    runner: Runner
+    idempotency: Idempotency
+    embedded: EmbeddedProjections | None = None
+    on_appended: list[Callable[[int], None]] = field(default_factory=list)
+
+    @classmethod
+    def start(
+        cls, settings: Settings, server: ServerSettings, clock: Clock | None = None
+    ) -> Services:
+        """Open the ledger and the read store; start the embedded projections if configured."""
+        app = Counterpart(settings, clock)
+        store = open_store(settings)
+        try:
+            if server.projections == "embedded":
+                embedded = EmbeddedProjections(app, store, poll_interval=server.poll_interval)
+                runner = embedded.runner
+            else:
+                embedded = None
+                runner = Runner(app, store, all_projections(app))
+            runner.setup()
+            idempotency = Idempotency(store, server.idempotency_lease_seconds)
+            idempotency.create()
+            services = cls(settings, server, app, store, runner, idempotency, embedded)
+            app.on_saved = services._appended
+            if embedded is not None:
+                embedded.start()
+        except BaseException:
+            store.close()
+            app.close()
+            raise
+        return services
+
+    def stop(self) -> None:
+        """Stop the projections and release every connection."""
+        if self.embedded is not None:
+            self.embedded.stop()
+        self.store.close()
+        self.app.close()
+
+    def _appended(self, count: int) -> None:
+        if self.embedded is not None:
+            self.embedded.nudge()
+        for listener in self.on_appended:
+            listener(count)
+
+    @contextmanager
+    def reading(self) -> Iterator[Cursor]:
+        """A consistent read of the read models."""
+        with self.store.reading() as cursor:
+            yield cursor
+
+    def settle(self) -> bool:
+        """Wait (bounded) until the projections include this thread's last write."""
+        position = self.app.last_saved_position()
+        if position == 0:
+            return True
+        return self.runner.wait_for(position, self.server.read_your_writes_timeout)
+
+    def catch_up(self) -> bool:
+        """Wait (bounded) for the projections to reach the ledger's head; False if they were
+        already there (nothing new to see) or did not get there in time."""
+        head = self.app.recorder.max_notification_id() or 0
+        if min(self.runner.positions().values(), default=head) >= head:
+            return False
+        if self.embedded is not None:
+            self.embedded.nudge()
+        return self.runner.wait_for(head, self.server.read_your_writes_timeout)
+
+    def projection_status(self) -> list[Status]:
+        """Each projection's position and lag."""
+        return self.runner.status()
+
+    @property
+    def projections_running(self) -> bool:
+        """Whether the projections are being kept up to date (by this process or a worker)."""
+        if self.embedded is None:
+            return True
+        return self.embedded.running
