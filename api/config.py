@@ -21,7 +21,7 @@ class ServerSettings:
     projections: str = "embedded"
     max_body_bytes: int = 64 * 1024
     read_your_writes_timeout: float = 5.0
-    poll_interval: float = 0.5
+    poll_interval: float = 0.1
     idempotency_lease_seconds: float = 30.0
 
     @classmethod

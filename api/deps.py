@@ -48,8 +48,11 @@ def get_principal(
             principal = authenticate(cursor, header)
     except Problem:
         # A token issued a moment ago (say, at the command line) may not be projected yet.
-        if not services.catch_up():
+        # Look once more even when catch_up finds nothing to wait for: the projections may
+        # have reached the token between the first look and catch_up's check.
+        if header is None:
             raise
+        services.catch_up()
         with services.reading() as cursor:
             principal = authenticate(cursor, header)
     request.state.actor_id = str(principal.id)

@@ -12,6 +12,7 @@ from api.deps import Result
 from api.services import Services
 from ledger.domain import NotFound, Plan
 from projections.facts import PlanFacts
+from projections.live_pace import paces
 from projections.plan_state import plan_document
 from projections.plan_view import JSON, plan_view
 from projections.score_facts import ScoreFacts
@@ -50,16 +51,34 @@ def visible_document(cursor: Cursor, principal: Principal, plan_id: UUID) -> JSO
 
 
 def current_plan(services: Services, principal: Principal, plan_id: UUID) -> JSON:
-    """The plan now, with paces for today."""
+    """The plan now, with paces for today.
+
+    If the ledger holds a later version than the read model (a command answered a moment
+    ago), the projections are waited for, so that a read after a write sees the write.
+    """
+    require_visible(services, principal, plan_id, fresh=True)
     with services.reading() as cursor:
         document = visible_document(cursor, principal, plan_id)
         return with_paces(document, FACTS.load(cursor, plan_id), today(services))
 
 
-def require_visible(services: Services, principal: Principal, plan_id: UUID) -> JSON:
-    """404 unless the plan exists and the caller may see it; its current document."""
+def require_visible(
+    services: Services, principal: Principal, plan_id: UUID, *, fresh: bool = False
+) -> JSON:
+    """404 unless the plan exists and the caller may see it; its current document.
+
+    ``fresh``: if the ledger holds a later version of the plan than the read models (a
+    command answered a moment ago), wait for the projections, so a read after a write sees it.
+    """
     with services.reading() as cursor:
-        return visible_document(cursor, principal, plan_id)
+        document = visible_document(cursor, principal, plan_id)
+    if fresh:
+        latest = services.app.recorder.select_events(plan_id, desc=True, limit=1)
+        if latest and latest[0].originator_version > document["version"]:
+            services.catch_up()
+            with services.reading() as cursor:
+                document = visible_document(cursor, principal, plan_id)
+    return document
 
 
 def past_plan(services: Services, plan: Plan) -> JSON:
@@ -71,14 +90,12 @@ def past_plan(services: Services, plan: Plan) -> JSON:
 
 
 def plan_result(services: Services, plan: Plan) -> Result:
-    """A command's response: the plan including the command's events (read-your-writes)."""
-    if services.settle():
-        with services.reading() as cursor:
-            document = plan_document(cursor, plan.id)
-            if document is not None and document["version"] >= plan.version:
-                body = with_paces(document, FACTS.load(cursor, plan.id), today(services))
-                return Result(body, etag(body))
-    body = with_paces(plan_view(plan), None, today(services))  # projections are behind
+    """A command's response: the plan as the command left it, rendered from the aggregate
+    it saved (read-your-writes without waiting for the projections)."""
+    body = plan_view(plan)
+    found = paces(plan, today(services))
+    for metric in body["metrics"]:
+        metric["pace"] = found.get(metric["id"])
     return Result(body, etag(body))
 
 

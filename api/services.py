@@ -65,8 +65,8 @@ class Services:
         self.app.close()
 
     def _appended(self, count: int) -> None:
-        if self.embedded is not None:
-            self.embedded.nudge()
+        # The projections are not nudged here: under load they keep up in larger (far
+        # cheaper) batches at their poll interval. A read that must see a write nudges them.
         for listener in self.on_appended:
             listener(count)
 

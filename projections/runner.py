@@ -79,6 +79,7 @@ class Runner:
         self._progress = threading.Condition()
         self._stopping = threading.Event()
         self._nudged = threading.Event()
+        self._reached = 0  # every projection has processed this far (as this runner saw)
 
     # ------------------------------------------------------------------ setup
 
@@ -127,7 +128,9 @@ class Runner:
             ]
             processed += self._apply(names, position, batch)
         if processed:
+            reached = min(self.positions().values(), default=0)
             with self._progress:
+                self._reached = max(self._reached, reached)
                 self._progress.notify_all()
         return processed
 
@@ -188,15 +191,24 @@ class Runner:
         self._nudged.set()
 
     def wait_for(self, position: int, timeout: float = 5.0) -> bool:
-        """Wait until every projection has processed ``position``; False on timeout."""
+        """Wait until every projection has processed ``position``; False on timeout.
+
+        Batches this runner applies wake the waiter at once; batches of other processes (a
+        separate worker) are seen by re-reading the tracking positions every 10 ms.
+        """
         deadline = time.monotonic() + timeout
-        while min(self.positions().values(), default=position) < position:
+        while True:
+            with self._progress:
+                if self._reached >= position:
+                    return True
+            if min(self.positions().values(), default=position) >= position:
+                return True
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 return False
             with self._progress:
-                self._progress.wait(min(remaining, 0.05))
-        return True
+                if self._reached < position:
+                    self._progress.wait(min(remaining, 0.01))
 
     # ---------------------------------------------------------------- rebuild
 

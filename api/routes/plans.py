@@ -134,7 +134,7 @@ def get_plan(
     if version is None and as_of is None:
         document = current_plan(services, principal, plan_id)
         return JSONResponse(document, headers=etag(document))
-    current = require_visible(services, principal, plan_id)
+    current = require_visible(services, principal, plan_id, fresh=True)
     if as_of is not None:
         plan = services.app.plan_as_of(plan_id, as_of)
     elif version is not None and version <= current["version"]:
@@ -407,7 +407,7 @@ def history(
     plan_id: UUID, services: ServicesDep, principal: PrincipalDep, page: PageDep
 ) -> JSONResponse:
     """The plan's events, oldest first: who did what, when, with the data as stored."""
-    require_visible(services, principal, plan_id)
+    require_visible(services, principal, plan_id, fresh=True)
     after = 0
     if page.after is not None:
         if not page.after.isdigit():

@@ -39,7 +39,7 @@ def plan_scores(
     plan_id: UUID, services: ServicesDep, principal: PrincipalDep, as_of: AsOf = None
 ) -> JSONResponse:
     """Both sides' scores as of a date: every component, its items and their event ids."""
-    require_visible(services, principal, plan_id)
+    require_visible(services, principal, plan_id, fresh=True)
     with services.reading() as cursor:
         facts = FACTS.load(cursor, plan_id)
     if facts is None:

@@ -1,0 +1,327 @@
+"""HTTP throughput and latency through a real uvicorn server, next to in-process commands.
+
+Commands: ``report_progress`` on active plans, by concurrent clients each on a plan of its
+own, through ``POST /v1/plans/{id}/metrics/{metric}/progress`` (auth, idempotency key,
+command, read-your-writes wait, response from the read model) — against the same command
+called in process, sequentially, in the same run on the same backend.
+
+Queries: ``GET /v1/plans/{id}/accountability`` (and ``GET /v1/plans/{id}``) as the leader,
+for random plans of the demo portfolio scaled to 2,000 plans (1,000 partners).
+
+    .venv/bin/python bench/api.py [--backend sqlite|postgres|both] [--partners 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+from _support import (
+    DEFAULT_POSTGRES_URL,
+    backends,
+    ledger_store,
+    machine,
+    partner_metric,
+    percentile,
+    vendor_metric,
+)
+
+from api.demo import load_demo
+from ledger.application import Counterpart
+from ledger.clock import SimulatedClock
+from ledger.domain import MetricSpec, Role
+from ledger.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+COMMAND_GOAL = 0.5
+QUERY_P99_GOAL_MS = 25.0
+
+
+@dataclass
+class Sample:
+    """Latencies of one kind of request, in seconds, and the wall time they took."""
+
+    label: str
+    latencies: list[float] = field(default_factory=list)
+    wall: float = 0.0
+    failures: int = 0
+
+    @property
+    def per_second(self) -> float:
+        """Requests per second of wall time."""
+        return len(self.latencies) / self.wall if self.wall else 0.0
+
+    def ms(self, q: float) -> float:
+        """The q-th percentile latency in milliseconds."""
+        return percentile(self.latencies, q) * 1000
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def server(settings: Settings, workers: int = 1) -> Iterator[str]:
+    """A real uvicorn process serving the app on loopback; its base URL."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "COUNTERPART_DATABASE_URL": settings.database_url,
+    }
+    process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "api.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--no-access-log",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                msg = "the server did not become ready"
+                raise RuntimeError(msg)
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+# ------------------------------------------------------------------ commands
+
+
+@dataclass
+class Fixture:
+    """Active plans, each with its manager's token and its vendor metric."""
+
+    plans: list[tuple[uuid.UUID, uuid.UUID]]
+    manager: uuid.UUID
+    token: str
+
+
+def active_plans(settings: Settings, count: int) -> Fixture:
+    """``count`` active plans of one manager and partner, with periods around today."""
+    app = Counterpart(settings)
+    try:
+        admin, _ = app.register_actor(name="Ada Admin", email="ada@vendor.example", role=Role.ADMIN)
+        manager, token = app.register_actor(
+            name="Max Manager", email="max@vendor.example", role=Role.MANAGER, by=admin.id
+        )
+        partner = app.register_partner(name="Acme", manager_id=manager.id, by=admin.id)
+        contact, _ = app.register_actor(
+            name="Pat",
+            email="pat@acme.example",
+            role=Role.PARTNER,
+            partner_id=partner.id,
+            by=admin.id,
+        )
+        today = datetime.now(UTC).date()
+        start, end = today - timedelta(days=10), today + timedelta(days=80)
+        due = today + timedelta(days=70)
+        plans = []
+        for n in range(count):
+            plan = app.draft_plan(
+                partner_id=partner.id,
+                title=f"Plan {n}",
+                period_start=start,
+                period_end=end,
+                actor_id=manager.id,
+            )
+            _, ours = app.propose_metric(plan.id, _due(vendor_metric(), due), actor_id=manager.id)
+            _, theirs = app.propose_metric(
+                plan.id, _due(partner_metric(), due), actor_id=contact.id
+            )
+            app.agree_metric(plan.id, ours, actor_id=contact.id)
+            app.agree_metric(plan.id, theirs, actor_id=manager.id)
+            app.commit(plan.id, actor_id=manager.id)
+            app.commit(plan.id, actor_id=contact.id)
+            plans.append((plan.id, ours))
+        return Fixture(plans, manager.id, token)
+    finally:
+        app.close()
+
+
+def _due(spec: MetricSpec, due: date) -> MetricSpec:
+    return replace(spec, due_date=due)
+
+
+def in_process(settings: Settings, fixture: Fixture, commands: int) -> Sample:
+    """The same command, called in process, one after another."""
+    app = Counterpart(settings)
+    sample = Sample("in-process report_progress")
+    try:
+        today = datetime.now(UTC).date()
+        started = time.perf_counter()
+        for n in range(commands):
+            plan_id, metric_id = fixture.plans[n % len(fixture.plans)]
+            began = time.perf_counter()
+            app.report_progress(
+                plan_id, metric_id, value=Decimal(n % 40), as_of=today, actor_id=fixture.manager
+            )
+            sample.latencies.append(time.perf_counter() - began)
+        sample.wall = time.perf_counter() - started
+    finally:
+        app.close()
+    return sample
+
+
+def concurrently(
+    clients: int, per_client: int, label: str, request: Callable[[httpx.Client, int, int], bool]
+) -> Sample:
+    """Run ``per_client`` requests on each of ``clients`` threads; collect latencies."""
+    sample = Sample(label)
+    lock = threading.Lock()
+    barrier = threading.Barrier(clients + 1)
+
+    def client(index: int) -> None:
+        with httpx.Client(timeout=30) as http:
+            request(http, index, -1)  # warm the connection
+            barrier.wait()
+            mine, failed = [], 0
+            for n in range(per_client):
+                began = time.perf_counter()
+                ok = request(http, index, n)
+                mine.append(time.perf_counter() - began)
+                failed += not ok
+            with lock:
+                sample.latencies.extend(mine)
+                sample.failures += failed
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    sample.wall = time.perf_counter() - started
+    return sample
+
+
+def over_http(base: str, fixture: Fixture, clients: int, per_client: int) -> Sample:
+    """The command through the server, ``clients`` at a time, each on a plan of its own."""
+    headers = {"Authorization": f"Bearer {fixture.token}"}
+    today = datetime.now(UTC).date().isoformat()
+
+    def request(http: httpx.Client, index: int, n: int) -> bool:
+        plan_id, metric_id = fixture.plans[index % len(fixture.plans)]
+        response = http.post(
+            f"{base}/v1/plans/{plan_id}/metrics/{metric_id}/progress",
+            json={"value": str(abs(n) % 40), "as_of": today},
+            headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+        )
+        return response.status_code == 201
+
+    return concurrently(clients, per_client, "HTTP report_progress", request)
+
+
+# ------------------------------------------------------------------- queries
+
+
+def queries(
+    base: str, token: str, plan_ids: list[uuid.UUID], clients: int, per: int
+) -> list[Sample]:
+    """Score and plan queries as the leader for random plans."""
+    headers = {"Authorization": f"Bearer {token}"}
+    samples = []
+    for label, suffix in (("GET accountability", "/accountability"), ("GET plan", "")):
+
+        def request(http: httpx.Client, index: int, n: int, suffix: str = suffix) -> bool:
+            plan_id = plan_ids[(index * 7919 + n * 104729) % len(plan_ids)]
+            response = http.get(f"{base}/v1/plans/{plan_id}{suffix}", headers=headers)
+            return response.status_code == 200
+
+        samples.append(concurrently(clients, per, label, request))
+    return samples
+
+
+def report(samples: list[Sample]) -> None:
+    """Print one line per sample."""
+    for s in samples:
+        print(
+            f"  {s.label:<28} {s.per_second:>9,.0f} /s   p50 {s.ms(50):7.2f} ms   "
+            f"p99 {s.ms(99):7.2f} ms   ({len(s.latencies)} requests, {s.failures} failed)"
+        )
+
+
+def main() -> None:
+    """Measure and print."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--commands", type=int, default=2000, help="in-process and HTTP each")
+    parser.add_argument("--partners", type=int, default=1000, help="demo partners (2 plans each)")
+    parser.add_argument("--queries", type=int, default=250, help="per client and query kind")
+    args = parser.parse_args()
+    print(machine())
+    for backend in backends(args.backend):
+        print(f"\n{backend}:")
+        with ledger_store(backend, args.postgres_url) as settings:
+            fixture = active_plans(settings, args.clients)
+            local = in_process(settings, fixture, args.commands)
+            with server(settings) as base:
+                http = over_http(base, fixture, args.clients, args.commands // args.clients)
+            report([local, http])
+            ratio = http.per_second / local.per_second
+            verdict = "meets" if ratio >= COMMAND_GOAL else "MISSES"
+            print(f"  HTTP / in-process = {ratio:.2f} ({verdict} the goal of >= {COMMAND_GOAL})")
+        with ledger_store(backend, args.postgres_url) as settings:
+            app = Counterpart(settings, SimulatedClock(datetime.now(UTC) - timedelta(days=200)))
+            began = time.perf_counter()
+            demo = load_demo(app, app.clock, partners=args.partners)  # type: ignore[arg-type]
+            app.close()
+            print(
+                f"  demo: {demo.plans} plans, {demo.events:,} events loaded in "
+                f"{time.perf_counter() - began:.0f} s"
+            )
+            with server(settings) as base:
+                samples = queries(base, demo.leader.token, demo.plan_ids, 4, args.queries)
+            report(samples)
+            p99 = samples[0].ms(99)
+            verdict = "meets" if p99 <= QUERY_P99_GOAL_MS else "MISSES"
+            print(
+                f"  score query p99 {p99:.2f} ms ({verdict} the goal of <= {QUERY_P99_GOAL_MS} ms)"
+            )
+
+
+if __name__ == "__main__":
+    main()
