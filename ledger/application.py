@@ -31,6 +31,7 @@ from ledger.domain import (
     LedgerError,
     MetricSpec,
     NotFound,
+    OutOfScope,
     Partner,
     Plan,
     Role,
@@ -229,13 +230,19 @@ class Counterpart(Application[UUID]):
         command: PlanCommand[R],
     ) -> tuple[Plan, R] | None:
         """One try of a plan command: None when the plan turned out stale or lost a race."""
-        if expected_version is not None and expected_version != plan.version:
-            if plan.version < expected_version:
-                return None  # kept copy is behind what the caller saw: reload
-            raise VersionMismatch(expected_version, plan.version)
         try:
             partner = self.get_partner(plan.partner_id)
-            by = partner.vouch(self._identity(actor_id), at=self._now(plan), request_id=request_id)
+            try:
+                by = partner.vouch(
+                    self._identity(actor_id), at=self._now(plan), request_id=request_id
+                )
+            except OutOfScope:
+                msg = f"plan {plan.id} not found"
+                raise OutOfScope(msg) from None
+            if expected_version is not None and expected_version != plan.version:
+                if plan.version < expected_version:
+                    return None  # kept copy is behind what the caller saw: reload
+                raise VersionMismatch(expected_version, plan.version)
             result = command(plan, by, partner)
         except LedgerError:
             self._plans.put(plan.id, plan)  # a refused command leaves the plan as it was
@@ -481,20 +488,19 @@ class Counterpart(Application[UUID]):
         expected_version: int | None = None,
     ) -> tuple[Plan, UUID]:
         """Record a review; attendees are the partnership's parties or vendor leaders."""
-        attendees = [self._existing_actor(a, "attendee_ids") for a in dict.fromkeys(attendee_ids)]
-        return self._on_plan(
-            plan_id,
-            actor_id,
-            request_id,
-            expected_version,
-            lambda plan, by, partner: plan.record_review(
+        named = list(dict.fromkeys(attendee_ids))
+
+        def review(plan: Plan, by: Acting, partner: Partner) -> UUID:
+            attendees = [self._existing_actor(a, "attendee_ids") for a in named]
+            return plan.record_review(
                 held_on=held_on,
                 attendees=partner.attendees(attendees),
                 notes=notes,
                 decisions=decisions,
                 by=by,
-            ),
-        )
+            )
+
+        return self._on_plan(plan_id, actor_id, request_id, expected_version, review)
 
     def propose_adjustment(
         self,

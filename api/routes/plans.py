@@ -70,11 +70,6 @@ def draft_plan(body: schemas.PlanIn, command: CommandDep) -> JSONResponse:
     services, principal = command.services, command.principal
 
     def action() -> Result:
-        with services.reading() as cursor:
-            visible = visible_partners(cursor, principal)
-        if visible is not None and body.partner_id not in visible:
-            msg = f"partner {body.partner_id} not found"
-            raise NotFound(msg)
         plan = services.app.draft_plan(
             partner_id=body.partner_id,
             title=body.title,
@@ -156,7 +151,6 @@ def propose_metric(plan_id: UUID, body: schemas.MetricIn, command: CommandDep) -
     """Propose a metric on a draft plan (your side agrees to it by proposing it)."""
 
     def action() -> Result:
-        require_visible(command.services, command.principal, plan_id)
         plan, _ = command.services.app.propose_metric(
             plan_id,
             spec_of(body),
@@ -176,7 +170,6 @@ def revise_metric(
     plan_id: UUID, metric_id: UUID, body: schemas.MetricIn, command: CommandDep
 ) -> JSONResponse:
     """Revise a draft metric: clears the other side's agreement and both commitments."""
-    require_visible(command.services, command.principal, plan_id)
     plan = command.services.app.revise_metric(
         plan_id,
         metric_id,
@@ -198,7 +191,6 @@ def agree_metric(plan_id: UUID, metric_id: UUID, command: CommandDep) -> JSONRes
     """Your side agrees to a metric."""
 
     def action() -> Result:
-        require_visible(command.services, command.principal, plan_id)
         plan = command.services.app.agree_metric(
             plan_id,
             metric_id,
@@ -216,7 +208,6 @@ def commit(plan_id: UUID, command: CommandDep) -> JSONResponse:
     """Your side commits to the current terms; the second commitment activates the plan."""
 
     def action() -> Result:
-        require_visible(command.services, command.principal, plan_id)
         plan = command.services.app.commit(
             plan_id,
             actor_id=command.principal.id,
@@ -240,7 +231,6 @@ def report_progress(
     """Report a metric's value as of a date (the owner side, active plans)."""
 
     def action() -> Result:
-        require_visible(command.services, command.principal, plan_id)
         plan = command.services.app.report_progress(
             plan_id,
             metric_id,
@@ -267,7 +257,6 @@ def record_review(plan_id: UUID, body: schemas.ReviewIn, command: CommandDep) ->
     """Record a review meeting of an active plan, with its attendees."""
 
     def action() -> Result:
-        require_visible(command.services, command.principal, plan_id)
         plan, _ = command.services.app.record_review(
             plan_id,
             held_on=body.held_on,
@@ -295,7 +284,6 @@ def propose_adjustment(
     """Propose changing a metric's target or due date, or retiring it (active plans)."""
 
     def action() -> Result:
-        require_visible(command.services, command.principal, plan_id)
         plan, _ = command.services.app.propose_adjustment(
             plan_id,
             body.metric_id,
@@ -325,7 +313,6 @@ def _answer(
     reason_in = body or schemas.ReasonIn()
 
     def action() -> Result:
-        require_visible(command.services, command.principal, plan_id)
         app = command.services.app
         method = {
             "accept": app.accept_adjustment,
@@ -389,7 +376,6 @@ def close_plan(
     close_in = body or schemas.CloseIn()
 
     def action() -> Result:
-        require_visible(command.services, command.principal, plan_id)
         plan = command.services.app.close_plan(
             plan_id,
             summary=close_in.summary,

@@ -19,6 +19,10 @@ class NotAParty(Forbidden):
     """The actor is not party to this partnership (neither its manager nor its contact)."""
 
 
+class OutOfScope(NotAParty, NotFound):
+    """Not party, and not someone who reads every partnership: to them it does not exist."""
+
+
 class WrongSide(Forbidden):
     """The action belongs to the other side of the plan."""
 

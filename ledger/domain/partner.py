@@ -9,8 +9,11 @@ from uuid import UUID
 
 from ledger.domain.actor import Actor, clean_name, require_admin
 from ledger.domain.base import LedgerAggregate
-from ledger.domain.errors import InvalidInput, NotAParty, RuleViolation
+from ledger.domain.errors import InvalidInput, NotAParty, OutOfScope, RuleViolation
 from ledger.domain.values import Acting, ActorRef, Role
+
+READERS = frozenset({Role.LEADER, Role.AUDITOR, Role.ADMIN})
+"""Roles that see every partnership (read only)."""
 
 
 def require_manager(manager: Actor) -> None:
@@ -73,8 +76,19 @@ class Partner(LedgerAggregate):
             return actor.id == self.manager_id
         return actor.role is Role.PARTNER and actor.partner_id == self.id
 
+    def can_see(self, actor: Actor) -> bool:
+        """Parties see their partnership; leaders, auditors and admins see every one."""
+        return self.is_party(actor) or actor.role in READERS
+
     def vouch(self, actor: Actor, *, at: datetime, request_id: str | None = None) -> Acting:
-        """Let a party act on this partnership's plans; anyone else is refused."""
+        """Let a party act on this partnership's plans; anyone else is refused.
+
+        Someone who may not even see the partnership learns nothing about it (OutOfScope,
+        a NotFound); a reader who may see it is told they are not party (NotAParty).
+        """
+        if not self.can_see(actor):
+            msg = f"partner {self.id} not found"
+            raise OutOfScope(msg)
         if not self.is_party(actor):
             msg = f"{actor.name!r} is not party to the partnership with {self.name!r}"
             raise NotAParty(msg)

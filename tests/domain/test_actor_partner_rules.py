@@ -14,6 +14,8 @@ from ledger.domain import (
     InvalidInput,
     NotAllowedForRole,
     NotAParty,
+    NotFound,
+    OutOfScope,
     Partner,
     Role,
     RuleViolation,
@@ -189,3 +191,21 @@ def test_recorded_times_must_be_utc(cast: Cast) -> None:
         Acting(
             actor=cast.admin.ref, at=datetime(2026, 1, 5, 9, tzinfo=timezone(timedelta(hours=2)))
         )
+
+
+def test_a_partnership_does_not_exist_for_those_who_may_not_see_it(cast: Cast) -> None:
+    """Other managers and other partners' contacts get OutOfScope (a NotFound, no name)."""
+    for stranger in (cast.other_manager, cast.outsider):
+        with pytest.raises(OutOfScope) as refused_:
+            cast.partner.vouch(stranger, at=cast.clock.now())
+        assert isinstance(refused_.value, NotFound)
+        assert cast.partner.name not in str(refused_.value)
+
+
+def test_readers_may_see_a_partnership_but_not_act_for_it(cast: Cast) -> None:
+    """Leaders, auditors and admins are told they are not party (NotAParty, not NotFound)."""
+    for reader in (cast.leader, cast.auditor, cast.admin):
+        assert cast.partner.can_see(reader)
+        with pytest.raises(NotAParty) as refused_:
+            cast.partner.vouch(reader, at=cast.clock.now())
+        assert not isinstance(refused_.value, NotFound)
