@@ -24,8 +24,8 @@ test: lint
 	$(BIN)/pytest
 
 run: install
-	@echo "Counterpart: the HTTP server arrives with the API work (issue 4)."
-	@echo "Until then, 'make test' exercises the ledger on SQLite and PostgreSQL."
+	$(BIN)/counterpart demo --if-empty
+	$(BIN)/counterpart serve
 
 bench: install
 	$(BIN)/python bench/commands.py
