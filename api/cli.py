@@ -666,6 +666,7 @@ def serve(
         port=port,
         workers=workers,
         log_level=log_level.lower(),
+        access_log=False,  # the app logs one structured line per request itself
     )
 
 
