@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
@@ -22,8 +23,10 @@ class PlanState:
 
     name = "plan_state"
 
-    def __init__(self, mapper: Mapper[UUID]) -> None:
+    def __init__(self, mapper: Mapper[UUID], cache_size: int = 5000) -> None:
         self.mapper = mapper
+        self.cache_size = cache_size
+        self._cache: OrderedDict[UUID, Plan] = OrderedDict()
 
     def create(self, cursor: Cursor, dialect: str) -> None:
         """The plan state table and its partner/status index."""
@@ -39,8 +42,9 @@ class PlanState:
         )
 
     def drop(self, cursor: Cursor) -> None:
-        """Drop the table."""
+        """Drop the table (and forget the plans kept in memory)."""
         cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
+        self._cache.clear()
 
     def process(self, cursor: Cursor, batch: Sequence[Positioned]) -> None:
         """Apply the batch's plan events to each plan once, then write each plan's row once."""
@@ -69,14 +73,31 @@ class PlanState:
             "state = excluded.state, document = excluded.document",
             rows,
         )
+        self._keep(plans)
 
     def _load(self, cursor: Cursor, plan_ids: set[UUID]) -> dict[UUID, Plan]:
-        """The stored plans among these ids, in one query per few hundred ids."""
+        """The stored plans among these ids, in a few queries per few hundred ids.
+
+        Plans this projection wrote before are kept in memory; one is used only if its
+        version is the stored row's version (a batch rolled back leaves it ahead: reloaded).
+        """
         plans: dict[UUID, Plan] = {}
         ids = sorted(plan_ids)
         for start in range(0, len(ids), 500):
             where = Where()
             where.within("plan_id", ids[start : start + 500])
+            cursor.execute(f"SELECT plan_id, version FROM {TABLE} {where.sql}", where.params)
+            missing = []
+            for plan_id, version in cursor.fetchall():
+                kept = self._cache.get(UUID(plan_id))
+                if kept is not None and kept.version == int(version):
+                    plans[kept.id] = kept
+                else:
+                    missing.append(plan_id)
+            if not missing:
+                continue
+            where = Where()
+            where.within("plan_id", missing)
             cursor.execute(f"SELECT plan_id, state FROM {TABLE} {where.sql}", where.params)
             for plan_id, state in cursor.fetchall():
                 fields = self.mapper.transcoder.decode(bytes(state))
@@ -85,6 +106,14 @@ class PlanState:
                 plan.__dict__.update(fields)
                 plans[UUID(plan_id)] = plan
         return plans
+
+    def _keep(self, plans: dict[UUID, Plan]) -> None:
+        """Remember the plans just written, forgetting the least recently written."""
+        for plan_id, plan in plans.items():
+            self._cache[plan_id] = plan
+            self._cache.move_to_end(plan_id)
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)
 
     def _row(self, plan: Plan, position: int) -> tuple[Any, ...]:
         # The aggregate's own state, encoded like a snapshot's but without a snapshot's
