@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
 
@@ -55,6 +56,12 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.metrics = metrics
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        return errors.document_problems(generate())
+
+    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override
     errors.install(app)
     for router in (directory.router, plans.router, scores.router, ops.router):
         app.include_router(router)

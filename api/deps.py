@@ -128,7 +128,7 @@ def parse_if_match(value: str | None) -> int | None:
     if value is None or value.strip() in {"", "*"}:
         return None
     text = value.strip().removeprefix("W/").strip('"')
-    if not text.isdigit() or len(text) > 18:
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
         msg = f'If-Match must be a plan version as an ETag, such as "7"; got {value!r}'
         raise Problem(412, msg)
     return int(text)

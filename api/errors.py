@@ -79,6 +79,46 @@ class Problem(Exception):
         self.extra = extra
 
 
+# Problems any operation of its kind may answer, whatever its route declares.
+SHARED_PROBLEMS = {
+    "409": ("post", "A request with this Idempotency-Key is still in progress (Retry-After)"),
+    "413": ("body", "The request body is over the size limit"),
+    "503": ("/v1/", "The database is unreachable or busy (Retry-After)"),
+}
+
+
+def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """Make the OpenAPI document say what is served: problems as ``application/problem+json``.
+
+    FastAPI files every response model under ``application/json``; the error handlers answer
+    ``application/problem+json``. Also declares the problems that the idempotency store, the
+    body limit and the database may answer on any operation of their kind. Idempotent.
+    """
+    reference = {"$ref": "#/components/schemas/ProblemOut"}
+    for path, operations in schema.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            for status, response in responses.items():
+                content = response.get("content", {})
+                if (
+                    int(status) >= 400
+                    and content.get("application/json", {}).get("schema") == reference
+                ):
+                    content[PROBLEM_JSON] = content.pop("application/json")
+            for status, (kind, description) in SHARED_PROBLEMS.items():
+                applies = (
+                    method == kind
+                    or (kind == "body" and "requestBody" in operation)
+                    or path.startswith(kind)
+                )
+                if applies and status not in responses:
+                    responses[status] = {
+                        "description": description,
+                        "content": {PROBLEM_JSON: {"schema": reference}},
+                    }
+    return schema
+
+
 def problem_response(
     status: int,
     slug: str,
@@ -105,8 +145,13 @@ def domain_problem(error: LedgerError) -> JSONResponse:
                 extra["retry"] = True
             if isinstance(error, VersionMismatch):
                 extra["current_version"] = error.actual
+            if status == 422:  # every 422 lists its errors; a rule of form names no one field
+                extra["errors"] = [{"loc": [], "msg": detail}]
             return problem_response(status, slug, title, detail, **extra)
-    return problem_response(422, "invalid-input", "Invalid input", str(error))
+    detail = str(error) or "invalid input"
+    return problem_response(
+        422, "invalid-input", "Invalid input", detail, errors=[{"loc": [], "msg": detail}]
+    )
 
 
 def validation_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
@@ -147,6 +192,15 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     def on_http(request: Request, error: HTTPException) -> JSONResponse:
+        if error.status_code == 400:  # FastAPI could not parse the body (e.g. nested too deep)
+            msg = "the body could not be parsed as JSON"
+            return problem_response(
+                422,
+                "invalid-input",
+                "Invalid input",
+                f"body: {msg}",
+                errors=[{"loc": ["body"], "msg": msg}],
+            )
         slug, title = HTTP_TITLES.get(error.status_code, ("error", "Error"))
         detail = str(error.detail) if error.detail else title
         if error.status_code == 404 and detail == "Not Found":

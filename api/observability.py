@@ -149,7 +149,7 @@ class RequestLog:
 
         try:
             length = headers.get("content-length", "")
-            if length and (not length.isdigit() or int(length) > limit):
+            if length and (not (length.isascii() and length.isdigit()) or int(length) > limit):
                 await self._reject(send_with_id)
             else:
                 await self.app(scope, limited_receive, send_with_id)

@@ -71,14 +71,14 @@ def require_visible(
     command answered a moment ago), wait for the projections, so a read after a write sees it.
     """
     with services.reading() as cursor:
-        document = visible_document(cursor, principal, plan_id)
-    if fresh:
+        document = plan_document(cursor, plan_id)
+    if document is None or fresh:
+        # A plan drafted (or changed) a moment ago may not be in the read models yet.
         latest = services.app.recorder.select_events(plan_id, desc=True, limit=1)
-        if latest and latest[0].originator_version > document["version"]:
+        if latest and (document is None or latest[0].originator_version > document["version"]):
             services.catch_up()
-            with services.reading() as cursor:
-                document = visible_document(cursor, principal, plan_id)
-    return document
+    with services.reading() as cursor:
+        return visible_document(cursor, principal, plan_id)
 
 
 def past_plan(services: Services, plan: Plan) -> JSON:

@@ -13,6 +13,8 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 EARLIEST = date(1970, 1, 1)
 LATEST = date(2199, 12, 31)
 MAX_DIGITS = 30
+# What a decimal given as a string looks like (documented; the parser also trims spaces).
+DECIMAL_PATTERN = r"^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?$"
 
 
 def _text(value: str) -> str:
@@ -67,8 +69,13 @@ def _in_range(value: date) -> date:
 def _moment(value: datetime) -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    _in_range(value.astimezone(UTC).date())
-    return value.astimezone(UTC)
+    try:
+        moment = value.astimezone(UTC)
+    except OverflowError:  # year 1 east of UTC, or year 9999 west of it
+        msg = f"must be between {EARLIEST} and {LATEST}"
+        raise ValueError(msg) from None
+    _in_range(moment.date())
+    return moment
 
 
 Text = Annotated[str, AfterValidator(_text)]
@@ -80,7 +87,12 @@ Amount = Annotated[
     BeforeValidator(_decimal),
     Field(
         description='A decimal, as a JSON number or a string (exact): 20, 12.5 or "12.5".',
-        json_schema_extra={"anyOf": [{"type": "number"}, {"type": "string"}]},
+        json_schema_extra={
+            "anyOf": [
+                {"type": "number"},
+                {"type": "string", "maxLength": 64, "pattern": DECIMAL_PATTERN},
+            ]
+        },
     ),
 ]
 Day = Annotated[date, AfterValidator(_in_range), Field(description="YYYY-MM-DD")]

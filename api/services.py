@@ -81,6 +81,8 @@ class Services:
         position = self.app.last_saved_position()
         if position == 0:
             return True
+        if self.embedded is not None:
+            self.embedded.nudge()  # appends no longer nudge; a read that must see one does
         return self.runner.wait_for(position, self.server.read_your_writes_timeout)
 
     def catch_up(self) -> bool:

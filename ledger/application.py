@@ -215,7 +215,7 @@ class Counterpart(Application[UUID]):
             if done is not None:
                 return done
         fresh = self.get_plan(plan_id)
-        done = self._attempt(fresh, actor_id, request_id, expected_version, command)
+        done = self._attempt(fresh, actor_id, request_id, expected_version, command, fresh=True)
         if done is None:
             msg = "someone else changed this plan first; re-read it and try again"
             raise ConcurrencyConflict(msg)
@@ -228,8 +228,14 @@ class Counterpart(Application[UUID]):
         request_id: str | None,
         expected_version: int | None,
         command: PlanCommand[R],
+        *,
+        fresh: bool = False,
     ) -> tuple[Plan, R] | None:
-        """One try of a plan command: None when the plan turned out stale or lost a race."""
+        """One try of a plan command: None when the plan turned out stale or lost a race.
+
+        ``fresh``: the plan was just loaded, so an expected version ahead of it is a mismatch
+        (not a sign that a kept copy is behind).
+        """
         try:
             partner = self.get_partner(plan.partner_id)
             try:
@@ -240,7 +246,7 @@ class Counterpart(Application[UUID]):
                 msg = f"plan {plan.id} not found"
                 raise OutOfScope(msg) from None
             if expected_version is not None and expected_version != plan.version:
-                if plan.version < expected_version:
+                if plan.version < expected_version and not fresh:
                     return None  # kept copy is behind what the caller saw: reload
                 raise VersionMismatch(expected_version, plan.version)
             result = command(plan, by, partner)

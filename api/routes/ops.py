@@ -32,6 +32,9 @@ def readyz(services: ServicesDep) -> JSONResponse:
     checks: dict[str, Any] = {}
     ready = True
     try:
+        # The read store's pool gives up after the connect timeout; ask it first, so that an
+        # unreachable database answers 503 promptly (the ledger's recorder retries for longer).
+        services.runner.positions()
         statuses = services.projection_status()
     except Exception as error:  # any failure to reach the database means not ready
         checks["database"] = f"unreachable: {type(error).__name__}"

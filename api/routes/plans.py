@@ -98,6 +98,7 @@ def list_plans(
     ] = None,
 ) -> JSONResponse:
     """The plans you may see, in id order."""
+    services.catch_up()  # a plan drafted or changed a moment ago is listed as it now is
     with services.reading() as cursor:
         visible = visible_partners(cursor, principal)
         if partner_id is not None:
@@ -396,7 +397,7 @@ def history(
     require_visible(services, principal, plan_id, fresh=True)
     after = 0
     if page.after is not None:
-        if not page.after.isdigit():
+        if not (page.after.isascii() and page.after.isdigit()) or len(page.after) > 18:
             raise InvalidInput("cursor: not a cursor of this list")
         after = int(page.after)
     with services.reading() as cursor:

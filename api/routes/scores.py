@@ -57,6 +57,7 @@ def partner_scores(
 ) -> JSONResponse:
     """A partnership's score per side, with the plans (and their weights) behind it."""
     visible_partner(services, principal, partner_id)
+    services.catch_up()  # include what was written a moment ago
     day = as_of or today(services)
     with services.reading() as cursor:
         plans = FACTS.of_partner(cursor, partner_id)
@@ -81,6 +82,7 @@ def manager_scores(
     if principal.role != "manager":
         require_role(principal, LEADERSHIP, "a manager's accountability")
     day = as_of or today(services)
+    services.catch_up()  # include what was written a moment ago
     with services.reading() as cursor:
         found = actor(cursor, actor_id)
         if found is None or found["role"] != "manager":
@@ -106,6 +108,7 @@ def portfolio_view(
 ) -> JSONResponse:
     """The leadership view: partnerships with plans, agreed metrics, reviews, pace, scores."""
     require_role(principal, LEADERSHIP, "the portfolio")
+    services.catch_up()  # include what was written a moment ago
     day = as_of or today(services)
     with services.reading() as cursor:
         every = partners(cursor, limit=1_000_000)
@@ -127,9 +130,10 @@ def commitments(
     require_role(principal, AUDIT, "the audit trail")
     after = 0
     if page.after is not None:
-        if not page.after.isdigit():
+        if not (page.after.isascii() and page.after.isdigit()) or len(page.after) > 18:
             raise InvalidInput("cursor: not a cursor of this list")
         after = int(page.after)
+    services.catch_up()  # include what was written a moment ago
     with services.reading() as cursor:
         visible = visible_partners(cursor, principal)
         if partner_id is not None:
