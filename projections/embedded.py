@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Sequence
+
+import psycopg
+import psycopg_pool
+from eventsourcing import persistence
 
 from ledger.application import Counterpart
 from projections.registry import all_projections
 from projections.runner import DEFAULT_BATCH, Projection, Runner, Status
 from projections.store import ReadStore
+
+UNAVAILABLE = (
+    persistence.OperationalError,
+    persistence.InterfaceError,
+    psycopg.OperationalError,
+    psycopg_pool.PoolTimeout,
+    sqlite3.OperationalError,
+)
+"""Errors that mean the database is away for now, not that a projection is wrong."""
 
 
 class EmbeddedProjections:
@@ -41,10 +55,23 @@ class EmbeddedProjections:
         self._thread.start()
 
     def _run(self) -> None:
-        try:
-            self.runner.run_forever(self.poll_interval)
-        except BaseException as error:  # kept for health checks; the thread ends
-            self.error = error
+        """Follow the ledger; while the database is away, retry with a growing pause.
+
+        A database error (connection lost, server restarting) is kept in ``error`` and retried
+        every 0.1 s to 5 s until it answers again; any other error (a projection's bug) ends
+        the thread, which health checks report.
+        """
+        pause = 0.1
+        while not self.runner.stopping:
+            try:
+                self.runner.run_forever(self.poll_interval)
+            except UNAVAILABLE as error:
+                self.error = error
+                self.runner.pause(pause)
+                pause = min(pause * 2, 5.0)
+            except BaseException as error:  # kept for health checks; the thread ends
+                self.error = error
+                return
 
     @property
     def running(self) -> bool:

@@ -181,6 +181,15 @@ class Runner:
         finally:
             wakeup.close()
 
+    @property
+    def stopping(self) -> bool:
+        """Whether ``stop`` was called."""
+        return self._stopping.is_set()
+
+    def pause(self, seconds: float) -> None:
+        """Sleep, unless stopped meanwhile."""
+        self._stopping.wait(seconds)
+
     def nudge(self) -> None:
         """Say that events were appended: a polling runner looks at once instead of sleeping."""
         self._nudged.set()

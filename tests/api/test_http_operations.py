@@ -122,6 +122,11 @@ class Relay:
             with contextlib.suppress(OSError):
                 end.shutdown(socket.SHUT_RDWR)
 
+    def restore(self) -> None:
+        """Accept connections again, on the same port (the database is back)."""
+        self.listener = socket.create_server(("127.0.0.1", self.port))
+        threading.Thread(target=self._accept, daemon=True).start()
+
     def cut(self) -> None:
         """Refuse new connections and reset the open ones."""
         with contextlib.suppress(OSError):
@@ -170,6 +175,29 @@ def test_readiness_is_503_when_the_database_is_unreachable(
         assert command.headers["content-type"] == "application/problem+json"
         assert command.headers["Retry-After"]
         assert world.client.get("/healthz").status_code == 200
+
+
+def test_after_an_outage_the_server_recovers_without_a_restart(
+    relayed_settings: tuple[Settings, Relay],
+) -> None:
+    """PostgreSQL goes away and comes back: readiness returns, commands and reads work, and
+    the embedded projections catch up (they retried, they did not die)."""
+    settings, relay = relayed_settings
+    clock = SimulatedClock(START)
+    with a_running_world(settings, clock) as world:
+        relay.cut()
+        assert world.client.get("/readyz").status_code == 503
+        time.sleep(1.5)  # long enough for the projection thread to have hit the outage
+        relay.restore()
+        deadline = time.monotonic() + 30
+        while world.client.get("/readyz").status_code != 200:
+            assert time.monotonic() < deadline, "the server did not recover"
+            time.sleep(0.2)
+        drafted = world.manager.post("/v1/plans", {"title": "After the outage"} | _plan(world))
+        assert drafted.status_code == 201, drafted.text
+        listed = world.manager.get("/v1/plans")
+        assert drafted.json()["id"] in {p["id"] for p in listed.json()["items"]}
+        assert world.client.app.state.services.projections_running
 
 
 def _plan(world: World) -> dict[str, object]:
