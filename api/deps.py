@@ -25,8 +25,8 @@ bearer = HTTPBearer(
 )
 
 
-def get_services(request: Request) -> Services:
-    """The services the lifespan started."""
+async def get_services(request: Request) -> Services:
+    """The services the lifespan started (async: no I/O, so no thread-pool hop)."""
     services: Services = request.app.state.services
     return services
 
@@ -78,13 +78,13 @@ def encode_cursor(value: str | int) -> str:
     return base64.urlsafe_b64encode(str(value).encode()).decode().rstrip("=")
 
 
-def get_page(
+async def get_page(
     limit: Annotated[int, Query(ge=1, le=500, description="Items per page (at most 500).")] = 50,
     cursor: Annotated[
         str | None, Query(max_length=200, description="`next_cursor` of the previous page.")
     ] = None,
 ) -> Page:
-    """Paging parameters; a cursor that was not issued by this API answers 422."""
+    """Paging parameters; a cursor that was not issued by this API answers 422 (async: no I/O)."""
     if cursor is None or cursor == "":
         return Page(limit, None)
     try:
@@ -186,7 +186,7 @@ class Command:
         return JSONResponse(result.body, status_code=status, headers=result.headers)
 
 
-def get_command(
+async def get_command(
     request: Request,
     services: ServicesDep,
     principal: PrincipalDep,
@@ -202,7 +202,7 @@ def get_command(
         Header(alias="If-Match", description='The plan version you read, e.g. "7" (412 if stale).'),
     ] = None,
 ) -> Command:
-    """The command envelope of this request."""
+    """The command envelope of this request (async: no I/O, so no thread-pool hop)."""
     return Command(request, services, principal, idempotency_key, if_match)
 
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from api.errors import Problem
+from projections.runner import SETUP_LOCK
 from projections.store import Cursor, ReadStore
 
 TABLE = "cp_idempotency"
@@ -62,6 +63,8 @@ class Idempotency:
     def create(self) -> None:
         """The keys table."""
         with self.store.transaction() as cursor:
+            if self.store.dialect == "postgres":  # several processes may start at once
+                cursor.execute("SELECT pg_advisory_xact_lock(?)", (SETUP_LOCK,))
             cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {TABLE} ("
                 "actor_id TEXT NOT NULL, idempotency_key TEXT NOT NULL, "

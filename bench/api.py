@@ -14,6 +14,8 @@ for random plans of the demo portfolio scaled to 2,000 plans (1,000 partners).
 from __future__ import annotations
 
 import argparse
+import http.client
+import json
 import os
 import socket
 import subprocess
@@ -27,6 +29,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 from _support import (
@@ -58,6 +61,7 @@ class Sample:
     latencies: list[float] = field(default_factory=list)
     wall: float = 0.0
     failures: int = 0
+    client_cpu: float = 0.0
 
     @property
     def per_second(self) -> float:
@@ -203,8 +207,34 @@ def in_process(settings: Settings, fixture: Fixture, commands: int) -> Sample:
     return sample
 
 
+class Client:
+    """A minimal keep-alive HTTP/1.1 client (the standard library's): a cheap load generator,
+    so that the client's own CPU takes as little as possible from the server on 2 cores."""
+
+    def __init__(self, base: str) -> None:
+        parts = urlsplit(base)
+        self.connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+
+    def call(self, method: str, path: str, headers: dict[str, str], body: object = None) -> int:
+        """Send one request, read the whole response; its status."""
+        data = None if body is None else json.dumps(body).encode()
+        sent = {**headers, "Content-Type": "application/json"} if data else headers
+        self.connection.request(method, path, body=data, headers=sent)
+        response = self.connection.getresponse()
+        response.read()
+        return response.status
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.connection.close()
+
+
 def concurrently(
-    clients: int, per_client: int, label: str, request: Callable[[httpx.Client, int, int], bool]
+    base: str,
+    clients: int,
+    per_client: int,
+    label: str,
+    request: Callable[[Client, int, int], bool],
 ) -> Sample:
     """Run ``per_client`` requests on each of ``clients`` threads; collect latencies."""
     sample = Sample(label)
@@ -212,7 +242,8 @@ def concurrently(
     barrier = threading.Barrier(clients + 1)
 
     def client(index: int) -> None:
-        with httpx.Client(timeout=30) as http:
+        http = Client(base)
+        try:
             request(http, index, -1)  # warm the connection
             barrier.wait()
             mine, failed = [], 0
@@ -224,15 +255,18 @@ def concurrently(
             with lock:
                 sample.latencies.extend(mine)
                 sample.failures += failed
+        finally:
+            http.close()
 
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     for thread in threads:
         thread.start()
     barrier.wait()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for thread in threads:
         thread.join()
     sample.wall = time.perf_counter() - started
+    sample.client_cpu = time.process_time() - cpu
     return sample
 
 
@@ -241,16 +275,17 @@ def over_http(base: str, fixture: Fixture, clients: int, per_client: int) -> Sam
     headers = {"Authorization": f"Bearer {fixture.token}"}
     today = datetime.now(UTC).date().isoformat()
 
-    def request(http: httpx.Client, index: int, n: int) -> bool:
+    def request(http: Client, index: int, n: int) -> bool:
         plan_id, metric_id = fixture.plans[index % len(fixture.plans)]
-        response = http.post(
-            f"{base}/v1/plans/{plan_id}/metrics/{metric_id}/progress",
-            json={"value": str(abs(n) % 40), "as_of": today},
-            headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+        status = http.call(
+            "POST",
+            f"/v1/plans/{plan_id}/metrics/{metric_id}/progress",
+            {**headers, "Idempotency-Key": uuid.uuid4().hex},
+            {"value": str(abs(n) % 40), "as_of": today},
         )
-        return response.status_code == 201
+        return status == 201
 
-    return concurrently(clients, per_client, "HTTP report_progress", request)
+    return concurrently(base, clients, per_client, "HTTP report_progress", request)
 
 
 # ------------------------------------------------------------------- queries
@@ -264,12 +299,11 @@ def queries(
     samples = []
     for label, suffix in (("GET accountability", "/accountability"), ("GET plan", "")):
 
-        def request(http: httpx.Client, index: int, n: int, suffix: str = suffix) -> bool:
+        def request(http: Client, index: int, n: int, suffix: str = suffix) -> bool:
             plan_id = plan_ids[(index * 7919 + n * 104729) % len(plan_ids)]
-            response = http.get(f"{base}/v1/plans/{plan_id}{suffix}", headers=headers)
-            return response.status_code == 200
+            return http.call("GET", f"/v1/plans/{plan_id}{suffix}", headers) == 200
 
-        samples.append(concurrently(clients, per, label, request))
+        samples.append(concurrently(base, clients, per, label, request))
     return samples
 
 
@@ -278,7 +312,8 @@ def report(samples: list[Sample]) -> None:
     for s in samples:
         print(
             f"  {s.label:<28} {s.per_second:>9,.0f} /s   p50 {s.ms(50):7.2f} ms   "
-            f"p99 {s.ms(99):7.2f} ms   ({len(s.latencies)} requests, {s.failures} failed)"
+            f"p99 {s.ms(99):7.2f} ms   ({len(s.latencies)} requests, {s.failures} failed"
+            + (f"; load generator CPU {s.client_cpu / s.wall:.0%})" if s.client_cpu else ")")
         )
 
 
@@ -291,6 +326,7 @@ def main() -> None:
     parser.add_argument("--commands", type=int, default=2000, help="in-process and HTTP each")
     parser.add_argument("--partners", type=int, default=1000, help="demo partners (2 plans each)")
     parser.add_argument("--queries", type=int, default=250, help="per client and query kind")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
     args = parser.parse_args()
     print(machine())
     for backend in backends(args.backend):
@@ -298,7 +334,7 @@ def main() -> None:
         with ledger_store(backend, args.postgres_url) as settings:
             fixture = active_plans(settings, args.clients)
             local = in_process(settings, fixture, args.commands)
-            with server(settings) as base:
+            with server(settings, args.workers) as base:
                 http = over_http(base, fixture, args.clients, args.commands // args.clients)
             report([local, http])
             ratio = http.per_second / local.per_second
@@ -313,7 +349,7 @@ def main() -> None:
                 f"  demo: {demo.plans} plans, {demo.events:,} events loaded in "
                 f"{time.perf_counter() - began:.0f} s"
             )
-            with server(settings) as base:
+            with server(settings, args.workers) as base:
                 samples = queries(base, demo.leader.token, demo.plan_ids, 4, args.queries)
             report(samples)
             p99 = samples[0].ms(99)

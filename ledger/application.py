@@ -146,6 +146,18 @@ class Counterpart(Application[UUID]):
         """The partner with this id."""
         return self._get(Partner, partner_id)
 
+    def _partner_to_read(self, partner_id: UUID) -> Partner:
+        """The partner, brought up to date from the store but not copied: for reading only
+        (who is party to it), never for changing it."""
+        try:
+            aggregate: object = self.repository.get(partner_id, deepcopy_from_cache=False)
+        except AggregateNotFoundError:
+            aggregate = None
+        if not isinstance(aggregate, Partner):
+            msg = f"partner {partner_id} not found"
+            raise NotFound(msg)
+        return aggregate
+
     def get_plan(self, plan_id: UUID, version: int | None = None) -> Plan:
         """The plan now, or as it was after its ``version``-th event."""
         if version is not None and version < 1:
@@ -237,7 +249,7 @@ class Counterpart(Application[UUID]):
         (not a sign that a kept copy is behind).
         """
         try:
-            partner = self.get_partner(plan.partner_id)
+            partner = self._partner_to_read(plan.partner_id)
             try:
                 by = partner.vouch(
                     self._identity(actor_id), at=self._now(plan), request_id=request_id
@@ -366,7 +378,7 @@ class Counterpart(Application[UUID]):
         request_id: str | None = None,
     ) -> Plan:
         """Draft a plan for a partnership (its manager or one of its contacts)."""
-        partner = self.get_partner(partner_id)
+        partner = self._partner_to_read(partner_id)
         by = partner.vouch(self._identity(actor_id), at=self._now(), request_id=request_id)
         plan = Plan.draft(
             title=title,

@@ -62,6 +62,11 @@ class Status:
         return max(0, self.head - self.position)
 
 
+SETUP_LOCK = 0x436F756E  # "Coun": the advisory lock that serialises creating tables
+COALESCE = 0.02
+"""Seconds a following runner waits after a short batch, to gather the next appends."""
+
+
 class Runner:
     """Keeps projections up to date with the ledger."""
 
@@ -80,12 +85,19 @@ class Runner:
         self._stopping = threading.Event()
         self._nudged = threading.Event()
         self._reached = 0  # every projection has processed this far (as this runner saw)
+        self._applied: dict[str, int] = {}  # each projection's position after our batches
 
     # ------------------------------------------------------------------ setup
 
     def setup(self) -> None:
-        """Create the tracking table, each projection's tables and tracking row."""
+        """Create the tracking table, each projection's tables and tracking row.
+
+        Safe when several processes start at once: on PostgreSQL they take turns (an advisory
+        lock), since concurrent ``CREATE TABLE IF NOT EXISTS`` can collide.
+        """
         with self.store.transaction() as cursor:
+            if self.store.dialect == "postgres":
+                cursor.execute("SELECT pg_advisory_xact_lock(?)", (SETUP_LOCK,))
             cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {TRACKING_TABLE} ("
                 "name TEXT PRIMARY KEY, position BIGINT NOT NULL)"
@@ -115,7 +127,10 @@ class Runner:
     def run_once(self) -> int:
         """Process at most one batch per group of projections; returns events processed."""
         processed = 0
-        by_position = sorted(self.positions().items(), key=lambda item: item[1])
+        positions = self.positions()
+        for name, position in positions.items():
+            self._applied[name] = max(self._applied.get(name, 0), position)
+        by_position = sorted(positions.items(), key=lambda item: item[1])
         for position, group in groupby(by_position, key=lambda item: item[1]):
             names = [name for name, _ in group]
             notifications = self.app.recorder.select_notifications(
@@ -128,7 +143,7 @@ class Runner:
             ]
             processed += self._apply(names, position, batch)
         if processed:
-            reached = min(self.positions().values(), default=0)
+            reached = min(self._applied.get(name, 0) for name in self.projections)
             with self._progress:
                 self._reached = max(self._reached, reached)
                 self._progress.notify_all()
@@ -137,6 +152,7 @@ class Runner:
     def _apply(self, names: list[str], position: int, batch: list[Positioned]) -> int:
         last = batch[-1].position
         lock = " FOR UPDATE" if self.store.dialect == "postgres" else ""
+        done: list[str] = []
         with self.store.transaction() as cursor:
             applied = 0
             for name in names:
@@ -151,6 +167,9 @@ class Runner:
                     f"UPDATE {TRACKING_TABLE} SET position = ? WHERE name = ?", (last, name)
                 )
                 applied = len(batch)
+                done.append(name)
+        for name in done:  # committed: these have reached ``last``
+            self._applied[name] = max(self._applied.get(name, 0), last)
         return applied
 
     def catch_up(self, on_batch: Callable[[int], None] | None = None) -> int:
@@ -165,19 +184,24 @@ class Runner:
                 on_batch(processed)
         return total
 
-    def run_forever(self, poll_interval: float = 0.2) -> None:
+    def run_forever(self, poll_interval: float = 0.2, coalesce: float = COALESCE) -> None:
         """Catch up, then follow the ledger until stopped.
 
         On PostgreSQL the runner LISTENs to the channel the event store NOTIFYs on every
         append, and still polls every ``poll_interval`` in case a notification is lost; on
-        SQLite it polls.
+        SQLite it polls. Having caught up with a short batch, it pauses ``coalesce`` seconds
+        before looking again, so that a stream of single appends is processed a few at a
+        time (per-batch work dominates tiny batches) at the price of that much more lag.
         """
         channel = getattr(self.app.recorder, "channel_name", self.app.name)
         wakeup = self.store.wakeup(channel, self._nudged)
         try:
             while not self._stopping.is_set():
-                if not self.run_once():
+                processed = self.run_once()
+                if not processed:
                     wakeup.wait(poll_interval)
+                elif processed < self.batch_size and coalesce > 0:
+                    self._stopping.wait(coalesce)
         finally:
             wakeup.close()
 

@@ -287,7 +287,8 @@ class PostgresStore:
             min_size=1,
             max_size=pool_size,
             open=True,
-            check=ConnectionPool.check_connection,
+            # No check on every checkout (a round trip per transaction): a connection broken by
+            # an outage fails its statement once (503) and the pool discards it on return.
             timeout=settings.postgres_connect_timeout,
             name="counterpart-read-store",
         )
@@ -309,13 +310,12 @@ class PostgresStore:
 
     @contextmanager
     def reading(self) -> Iterator[Cursor]:
-        """A read-only transaction on a pooled connection."""
+        """A transaction on a pooled connection, for reading (one consistent snapshot)."""
         with (
             self._pool.connection() as connection,
             connection.transaction(),
             connection.cursor() as cursor,
         ):
-            cursor.execute("SET TRANSACTION READ ONLY")
             yield PostgresCursor(cursor)
 
     def close(self) -> None:
