@@ -7,7 +7,7 @@ from uuid import UUID
 
 from api.errors import Problem
 from ledger.tokens import hash_token
-from projections.directory import actor_by_token_hash, partners
+from projections.directory import actor_by_token_hash, manages, partners
 from projections.store import Cursor
 
 READ_ALL = frozenset({"admin", "leader", "auditor"})
@@ -80,9 +80,12 @@ def visible_partners(cursor: Cursor, principal: Principal) -> list[UUID] | None:
 
 
 def can_see(cursor: Cursor, principal: Principal, partner_id: UUID) -> bool:
-    """Whether the caller may see this partnership."""
-    visible = visible_partners(cursor, principal)
-    return visible is None or partner_id in visible
+    """Whether the caller may see this partnership (one indexed lookup at most)."""
+    if principal.reads_all:
+        return True
+    if principal.role == "manager":
+        return manages(cursor, principal.id, partner_id)
+    return principal.role == "partner" and principal.partner_id == partner_id
 
 
 def require_role(principal: Principal, roles: frozenset[str], what: str) -> None:

@@ -13,7 +13,7 @@ from api.services import Services
 from ledger.domain import NotFound, Plan
 from projections.facts import PlanFacts
 from projections.live_pace import paces
-from projections.plan_state import plan_document
+from projections.plan_state import plan_document, plan_header
 from projections.plan_view import JSON, plan_view
 from projections.score_facts import ScoreFacts
 from projections.scoring import pace
@@ -41,44 +41,43 @@ def etag(document: JSON) -> dict[str, str]:
     return {"ETag": f'"{document["version"]}"'}
 
 
-def visible_document(cursor: Cursor, principal: Principal, plan_id: UUID) -> JSON:
-    """The plan's document if the caller may see it; 404 otherwise (never its content)."""
-    document = plan_document(cursor, plan_id)
-    if document is None or not can_see(cursor, principal, UUID(document["partner_id"])):
+def visible_header(cursor: Cursor, principal: Principal, plan_id: UUID) -> tuple[UUID, int]:
+    """The plan's partner and version if the caller may see it; 404 otherwise (no content)."""
+    header = plan_header(cursor, plan_id)
+    if header is None or not can_see(cursor, principal, header[0]):
         msg = f"plan {plan_id} not found"
         raise NotFound(msg)
-    return document
+    return header
 
 
 def current_plan(services: Services, principal: Principal, plan_id: UUID) -> JSON:
-    """The plan now, with paces for today.
-
-    If the ledger holds a later version than the read model (a command answered a moment
-    ago), the projections are waited for, so that a read after a write sees the write.
-    """
+    """The plan now, with paces for today (after any write answered before this read)."""
     require_visible(services, principal, plan_id, fresh=True)
     with services.reading() as cursor:
-        document = visible_document(cursor, principal, plan_id)
+        document = plan_document(cursor, plan_id)
+        if document is None:  # pragma: no cover - seen a moment ago; plans are never removed
+            msg = f"plan {plan_id} not found"
+            raise NotFound(msg)
         return with_paces(document, FACTS.load(cursor, plan_id), today(services))
 
 
 def require_visible(
     services: Services, principal: Principal, plan_id: UUID, *, fresh: bool = False
-) -> JSON:
-    """404 unless the plan exists and the caller may see it; its current document.
+) -> int:
+    """404 unless the plan exists and the caller may see it; its current version.
 
     ``fresh``: if the ledger holds a later version of the plan than the read models (a
     command answered a moment ago), wait for the projections, so a read after a write sees it.
+    A plan drafted a moment ago and not yet in the read models is waited for too.
     """
     with services.reading() as cursor:
-        document = plan_document(cursor, plan_id)
-    if document is None or fresh:
-        # A plan drafted (or changed) a moment ago may not be in the read models yet.
+        header = plan_header(cursor, plan_id)
+    if header is None or fresh:
         latest = services.app.recorder.select_events(plan_id, desc=True, limit=1)
-        if latest and (document is None or latest[0].originator_version > document["version"]):
+        if latest and (header is None or latest[0].originator_version > header[1]):
             services.catch_up()
     with services.reading() as cursor:
-        return visible_document(cursor, principal, plan_id)
+        return visible_header(cursor, principal, plan_id)[1]
 
 
 def past_plan(services: Services, plan: Plan) -> JSON:

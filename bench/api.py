@@ -112,7 +112,7 @@ def server(settings: Settings, workers: int = 1) -> Iterator[str]:
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300
         while True:
             try:
                 if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
@@ -123,6 +123,8 @@ def server(settings: Settings, workers: int = 1) -> Iterator[str]:
                 msg = "the server did not become ready"
                 raise RuntimeError(msg)
             time.sleep(0.2)
+        while httpx.get(f"{base}/readyz", timeout=5).json()["checks"]["projection_lag"]:
+            time.sleep(0.5)  # measure a caught-up server, not one still catching up
         yield base
     finally:
         process.terminate()
@@ -216,11 +218,22 @@ class Client:
         self.connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
 
     def call(self, method: str, path: str, headers: dict[str, str], body: object = None) -> int:
-        """Send one request, read the whole response; its status."""
+        """Send one request, read the whole response; its status.
+
+        A keep-alive connection the server closed while idle is reopened once (GETs only:
+        a command is never sent twice).
+        """
         data = None if body is None else json.dumps(body).encode()
         sent = {**headers, "Content-Type": "application/json"} if data else headers
-        self.connection.request(method, path, body=data, headers=sent)
-        response = self.connection.getresponse()
+        try:
+            self.connection.request(method, path, body=data, headers=sent)
+            response = self.connection.getresponse()
+        except (http.client.RemoteDisconnected, ConnectionResetError):
+            if method != "GET":
+                raise
+            self.connection.close()
+            self.connection.request(method, path, body=data, headers=sent)
+            response = self.connection.getresponse()
         response.read()
         return response.status
 

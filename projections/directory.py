@@ -113,6 +113,15 @@ def actor_by_token_hash(cursor: Cursor, token_hash: str) -> JSON | None:
     return None if row is None else _actor(row)
 
 
+def manages(cursor: Cursor, manager_id: UUID, partner_id: UUID) -> bool:
+    """Whether the manager owns the partnership now."""
+    cursor.execute(
+        f"SELECT 1 FROM {PARTNERS} WHERE partner_id = ? AND manager_id = ?",
+        (str(partner_id), str(manager_id)),
+    )
+    return cursor.fetchone() is not None
+
+
 def actor(cursor: Cursor, actor_id: UUID) -> JSON | None:
     """One actor by id, or None."""
     cursor.execute(f"SELECT {ACTOR_COLUMNS} FROM {ACTORS} WHERE actor_id = ?", (str(actor_id),))

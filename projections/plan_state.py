@@ -149,6 +149,13 @@ def plan_document(cursor: Cursor, plan_id: UUID) -> JSON | None:
     return document
 
 
+def plan_header(cursor: Cursor, plan_id: UUID) -> tuple[UUID, int] | None:
+    """A plan's partner and version from the read model (no document parsed), or None."""
+    cursor.execute(f"SELECT partner_id, version FROM {TABLE} WHERE plan_id = ?", (str(plan_id),))
+    row = cursor.fetchone()
+    return None if row is None else (UUID(row[0]), int(row[1]))
+
+
 def plan_documents(
     cursor: Cursor,
     *,

@@ -133,10 +133,10 @@ def get_plan(
     current = require_visible(services, principal, plan_id, fresh=True)
     if as_of is not None:
         plan = services.app.plan_as_of(plan_id, as_of)
-    elif version is not None and version <= current["version"]:
+    elif version is not None and version <= current:
         plan = services.app.get_plan(plan_id, version)
     else:
-        msg = f"plan {plan_id} has {current['version']} events, not {version}"
+        msg = f"plan {plan_id} has {current} events, not {version}"
         raise NotFound(msg)
     document = past_plan(services, plan)
     return JSONResponse(document, headers=etag(document))
