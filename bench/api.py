@@ -83,12 +83,25 @@ def free_port() -> int:
 
 @contextmanager
 def server(settings: Settings, workers: int = 1) -> Iterator[str]:
-    """A real uvicorn process serving the app on loopback; its base URL."""
+    """A real uvicorn process serving the app on loopback; its base URL.
+
+    With several workers the deployment of docs/operations.md: the API processes leave the
+    read models to one ``counterpart projections run`` worker (COUNTERPART_PROJECTIONS=external).
+    """
     port = free_port()
     env = {
         **os.environ,
         "COUNTERPART_DATABASE_URL": settings.database_url,
+        "COUNTERPART_PROJECTIONS": "external" if workers > 1 else "embedded",
     }
+    projector = None
+    if workers > 1:
+        projector = subprocess.Popen(
+            [sys.executable, "-m", "api.cli", "projections", "run", "--poll-interval", "0.1"],
+            cwd=ROOT,
+            env=env,
+            stderr=subprocess.DEVNULL,
+        )
     process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
         [
             sys.executable,
@@ -129,6 +142,9 @@ def server(settings: Settings, workers: int = 1) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(30)
+        if projector is not None:
+            projector.terminate()
+            projector.wait(30)
 
 
 # ------------------------------------------------------------------ commands
