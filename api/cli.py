@@ -20,6 +20,7 @@ from eventsourcing.persistence import Notification
 from typer._click.exceptions import ClickException, NoArgsIsHelpError  # typer's own click
 
 from api.demo import DEMO_DAYS, DemoActor, demo_clock, fresh_tokens, load_demo
+from api.views import actor_view, partner_view
 from ledger.application import Counterpart
 from ledger.domain import LedgerError, Role
 from ledger.settings import Settings
@@ -283,17 +284,7 @@ def actors_add(
         actor, token = runner.app.register_actor(
             name=name, email=email, role=chosen, partner_id=partner
         )
-    echo_json(
-        {
-            "id": str(actor.id),
-            "name": actor.name,
-            "email": actor.email,
-            "role": actor.role.value,
-            "side": None if actor.side is None else actor.side.value,
-            "partner_id": None if actor.partner_id is None else str(actor.partner_id),
-            "token": token,
-        }
-    )
+    echo_json({**actor_view(actor), "token": token})
 
 
 @actors_cli.command("list")
@@ -358,7 +349,7 @@ def partners_add(
     manager = parse_uuid(manager_id, "--manager-id")
     with running() as runner, refusals():
         partner = runner.app.register_partner(name=name, manager_id=manager)
-    echo_json({"id": str(partner.id), "name": partner.name, "manager_id": str(partner.manager_id)})
+    echo_json(partner_view(partner))
 
 
 @partners_cli.command("list")

@@ -11,7 +11,8 @@ from fastapi.responses import JSONResponse
 from api import schemas
 from api.auth import Principal, can_see, require_role, visible_partners
 from api.deps import CommandDep, PageDep, PrincipalDep, Result, ServicesDep, page_of
-from ledger.domain import Actor, NotFound, Partner, Role
+from api.views import actor_view, partner_view
+from ledger.domain import NotFound, Role
 from projections.directory import partners
 
 router = APIRouter(prefix="/v1", tags=["actors and partners"])
@@ -22,23 +23,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": schemas.ProblemOut, "description": "Not found in your scope"},
     422: {"model": schemas.ProblemOut, "description": "Invalid input"},
 }
-
-
-def actor_view(actor: Actor) -> dict[str, Any]:
-    """An actor as the API shows it."""
-    return {
-        "id": str(actor.id),
-        "name": actor.name,
-        "email": actor.email,
-        "role": actor.role.value,
-        "side": None if actor.side is None else actor.side.value,
-        "partner_id": None if actor.partner_id is None else str(actor.partner_id),
-    }
-
-
-def partner_view(partner: Partner) -> dict[str, Any]:
-    """A partner as the API shows it."""
-    return {"id": str(partner.id), "name": partner.name, "manager_id": str(partner.manager_id)}
 
 
 @router.post("/actors", status_code=201, response_model=schemas.ActorWithToken, responses=ERRORS)

@@ -301,9 +301,6 @@ def propose_adjustment(
     return command.run(body, 201, action)
 
 
-ANSWERS = {"accept": "accept_adjustment", "reject": "reject_adjustment"}
-
-
 def _answer(
     verb: str,
     plan_id: UUID,
