@@ -85,20 +85,22 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(settings: Settings, workers: int = 1) -> Iterator[str]:
+def server(settings: Settings, workers: int = 1, projections: str | None = None) -> Iterator[str]:
     """A real uvicorn process serving the app on loopback; its base URL.
 
-    With several workers the deployment of docs/operations.md: the API processes leave the
-    read models to one ``counterpart projections run`` worker (COUNTERPART_PROJECTIONS=external).
+    With several workers, by default the deployment of docs/operations.md: the API processes
+    leave the read models to one ``counterpart projections run`` worker
+    (COUNTERPART_PROJECTIONS=external); ``projections="embedded"`` keeps them in every process.
     """
     port = free_port()
+    mode = projections or ("external" if workers > 1 else "embedded")
     env = {
         **os.environ,
         "COUNTERPART_DATABASE_URL": settings.database_url,
-        "COUNTERPART_PROJECTIONS": "external" if workers > 1 else "embedded",
+        "COUNTERPART_PROJECTIONS": mode,
     }
     projector = None
-    if workers > 1:
+    if mode == "external":
         projector = subprocess.Popen(
             [sys.executable, "-m", "api.cli", "projections", "run", "--poll-interval", "0.1"],
             cwd=ROOT,
@@ -400,6 +402,12 @@ def main() -> None:
     parser.add_argument("--partners", type=int, default=1000, help="demo partners (2 plans each)")
     parser.add_argument("--queries", type=int, default=250, help="per client and query kind")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn worker processes")
+    parser.add_argument(
+        "--projections",
+        choices=["embedded", "external"],
+        help="embedded: in every API process; external: one `projections run` worker "
+        "(default: embedded for 1 worker, external for several)",
+    )
     args = parser.parse_args()
     print(machine())
     for backend in backends(args.backend):
@@ -407,7 +415,7 @@ def main() -> None:
         with ledger_store(backend, args.postgres_url) as settings:
             fixture = active_plans(settings, args.clients)
             local = in_process(settings, fixture, args.commands)
-            with server(settings, args.workers) as base:
+            with server(settings, args.workers, args.projections) as base:
                 http = over_http(base, fixture, args.clients, args.commands // args.clients)
                 bounds = ceiling(base, fixture.token, args.clients, args.commands // args.clients)
             report([local, http, *bounds])
@@ -423,7 +431,7 @@ def main() -> None:
                 f"  demo: {demo.plans} plans, {demo.events:,} events loaded in "
                 f"{time.perf_counter() - began:.0f} s"
             )
-            with server(settings, args.workers) as base:
+            with server(settings, args.workers, args.projections) as base:
                 samples = queries(base, demo.leader.token, demo.plan_ids, 4, args.queries)
             report(samples)
             load, score = score_in_process(settings, demo.plan_ids[:500])
