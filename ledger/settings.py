@@ -18,6 +18,10 @@ class Settings:
     ``postgresql://user[:password]@host[:port]/dbname[?schema=NAME]``.
     ``create_tables`` defaults to yes on SQLite and no on PostgreSQL, where tables are
     created by the explicit ``counterpart db upgrade`` step.
+
+    Checkpoints are signed with the Ed25519 key in ``signing_key_file`` (a PEM file) or
+    ``signing_key`` (the PEM text itself); verifiers also trust the public keys in the PEM
+    files of ``trusted_keys`` (earlier keys, after a rotation). See docs/integrity.md.
     """
 
     database_url: str = DEFAULT_DATABASE_URL
@@ -25,6 +29,11 @@ class Settings:
     cache_size: int = 1000
     postgres_pool_size: int = 5
     postgres_connect_timeout: int = 5
+    signing_key_file: str | None = None
+    signing_key: str | None = None
+    trusted_keys: tuple[str, ...] = ()
+    checkpoint_every_events: int = 1000
+    checkpoint_every_seconds: int = 60
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -38,6 +47,17 @@ class Settings:
             postgres_pool_size=_int(env, "COUNTERPART_POSTGRES_POOL_SIZE", cls.postgres_pool_size),
             postgres_connect_timeout=_int(
                 env, "COUNTERPART_POSTGRES_CONNECT_TIMEOUT", cls.postgres_connect_timeout
+            ),
+            signing_key_file=env.get("COUNTERPART_SIGNING_KEY_FILE") or None,
+            signing_key=env.get("COUNTERPART_SIGNING_KEY") or None,
+            trusted_keys=tuple(
+                path for path in env.get("COUNTERPART_TRUSTED_KEYS", "").split(os.pathsep) if path
+            ),
+            checkpoint_every_events=_int(
+                env, "COUNTERPART_CHECKPOINT_EVERY_EVENTS", cls.checkpoint_every_events
+            ),
+            checkpoint_every_seconds=_int(
+                env, "COUNTERPART_CHECKPOINT_EVERY_SECONDS", cls.checkpoint_every_seconds
             ),
         )
 

@@ -1,0 +1,345 @@
+"""Event recorders that extend the hash chain inside the same write transaction as the events.
+
+Each backend's application recorder is subclassed: after the library has inserted a batch of
+events (holding its write lock: SQLite's single writer, PostgreSQL's EXCLUSIVE table lock), the
+recorder reads the chain's head, hashes the new events in notification order and inserts their
+links. Events and links commit together or not at all, so every acknowledged event is chained.
+
+The same classes read what the verifier and the notary need (``ChainStore``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
+from psycopg import Cursor
+from psycopg.rows import DictRow
+from psycopg.sql import SQL, Composed, Identifier
+
+from ledger.integrity.chain import GENESIS, Link, extend, originator_text
+from ledger.integrity.signing import Checkpoint
+
+RawEvent = tuple[int, str, int, str, bytes]
+"""An event as the chain sees it: position, aggregate id, version, topic, stored data."""
+
+CHAIN_TABLE = "cp_chain"
+CHECKPOINT_TABLE = "cp_checkpoints"
+
+
+class ChainStore(Protocol):
+    """What verification and checkpointing read and write."""
+
+    def chain_head(self) -> tuple[int, bytes]:
+        """The last link's position and chain hash (0 and the genesis hash when empty)."""
+        ...
+
+    def max_notification_id(self) -> int | None:
+        """The last event's position."""
+        ...
+
+    def select_raw_events(self, after: int, stop: int, limit: int) -> list[RawEvent]:
+        """Events with ``after < position <= stop``, in order, at most ``limit``."""
+        ...
+
+    def select_links(self, after: int, stop: int) -> list[Link]:
+        """Links with ``after < position <= stop``, in order."""
+        ...
+
+    def find_link(self, originator_id: str, version: int) -> int | None:
+        """The position the chain records for an event, if any."""
+        ...
+
+    def find_event(self, originator_id: str, version: int) -> int | None:
+        """The position an event is stored at, if any."""
+        ...
+
+    def insert_checkpoint(self, checkpoint: Checkpoint) -> bool:
+        """Store a checkpoint; False if one at that position exists already."""
+        ...
+
+    def select_checkpoints(self) -> list[Checkpoint]:
+        """Every stored checkpoint, by position."""
+        ...
+
+
+def _link_row(link: Link) -> tuple[int, int, str, int, bytes, bytes]:
+    return (
+        link.position,
+        link.previous_position,
+        link.originator_id,
+        link.version,
+        link.leaf,
+        link.chain,
+    )
+
+
+def _checkpoint(row: Sequence[Any]) -> Checkpoint:
+    return Checkpoint(
+        position=int(row[0]),
+        chain_hash=str(row[1]),
+        issued_at=str(row[2]),
+        key_id=str(row[3]),
+        signature=str(row[4]),
+    )
+
+
+# --------------------------------------------------------------------------- SQLite
+
+
+class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
+    """SQLite's application recorder, extending the chain in each insert transaction."""
+
+    def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
+        super().__init__(datastore, events_table_name)
+        self._events = self.events_table_name
+
+    def construct_create_table_statements(self) -> list[str]:
+        """The library's table plus the chain and checkpoint tables."""
+        return [
+            *super().construct_create_table_statements(),
+            f"CREATE TABLE IF NOT EXISTS {CHAIN_TABLE} ("
+            "position INTEGER PRIMARY KEY, previous_position INTEGER NOT NULL, "
+            "originator_id TEXT NOT NULL, originator_version INTEGER NOT NULL, "
+            "leaf_hash BLOB NOT NULL, chain_hash BLOB NOT NULL)",
+            f"CREATE TABLE IF NOT EXISTS {CHECKPOINT_TABLE} ("
+            "position INTEGER PRIMARY KEY, chain_hash TEXT NOT NULL, issued_at TEXT NOT NULL, "
+            "key_id TEXT NOT NULL, signature TEXT NOT NULL)",
+        ]
+
+    def _insert_events(
+        self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = super()._insert_events(c, stored_events, **kwargs)
+        if ids:
+            c.execute(
+                f"SELECT position, chain_hash FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1"
+            )
+            row = c.fetchone()
+            position, chain = (int(row[0]), bytes(row[1])) if row else (0, GENESIS)
+            links = extend(position, chain, _raw(ids, stored_events))
+            c.executemany(
+                f"INSERT INTO {CHAIN_TABLE} VALUES (?,?,?,?,?,?)", [_link_row(x) for x in links]
+            )
+        return ids
+
+    def _read(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(statement, params)
+            return list(c.fetchall())
+
+    def chain_head(self) -> tuple[int, bytes]:
+        """The last link's position and chain hash."""
+        rows = self._read(
+            f"SELECT position, chain_hash FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1"
+        )
+        return (int(rows[0][0]), bytes(rows[0][1])) if rows else (0, GENESIS)
+
+    def select_raw_events(self, after: int, stop: int, limit: int) -> list[RawEvent]:
+        """Events after a position, up to ``stop``."""
+        rows = self._read(
+            f"SELECT rowid, originator_id, originator_version, topic, state FROM {self._events} "
+            "WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?",
+            (after, stop, limit),
+        )
+        return [(r[0], _sqlite_id(r[1]), r[2], r[3], bytes(r[4])) for r in rows]
+
+    def select_links(self, after: int, stop: int) -> list[Link]:
+        """Links after a position, up to ``stop``."""
+        rows = self._read(
+            f"SELECT * FROM {CHAIN_TABLE} WHERE position > ? AND position <= ? ORDER BY position",
+            (after, stop),
+        )
+        return [Link(r[0], r[1], r[2], r[3], bytes(r[4]), bytes(r[5])) for r in rows]
+
+    def find_link(self, originator_id: str, version: int) -> int | None:
+        """Where the chain records an event."""
+        rows = self._read(
+            f"SELECT position FROM {CHAIN_TABLE} WHERE originator_id = ? "
+            "AND originator_version = ?",
+            (originator_id, version),
+        )
+        return int(rows[0][0]) if rows else None
+
+    def find_event(self, originator_id: str, version: int) -> int | None:
+        """Where an event is stored."""
+        key = UUID(originator_id).hex if _is_uuid(originator_id) else originator_id
+        rows = self._read(
+            f"SELECT rowid FROM {self._events} WHERE originator_id = ? AND originator_version = ?",
+            (key, version),
+        )
+        return int(rows[0][0]) if rows else None
+
+    def insert_checkpoint(self, checkpoint: Checkpoint) -> bool:
+        """Store a checkpoint unless one exists at its position."""
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                f"INSERT INTO {CHECKPOINT_TABLE} VALUES (?,?,?,?,?) ON CONFLICT DO NOTHING "
+                "RETURNING position",
+                _checkpoint_row(checkpoint),
+            )
+            return c.fetchone() is not None
+
+    def select_checkpoints(self) -> list[Checkpoint]:
+        """Every checkpoint, by position."""
+        return [
+            _checkpoint(r)
+            for r in self._read(f"SELECT * FROM {CHECKPOINT_TABLE} ORDER BY position")
+        ]
+
+
+# ----------------------------------------------------------------------- PostgreSQL
+
+
+class ChainedPostgresRecorder(PostgresApplicationRecorder):
+    """PostgreSQL's application recorder, extending the chain under the events table lock."""
+
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
+        super().__init__(datastore, events_table_name=events_table_name)
+        schema = Identifier(self.datastore.schema)
+        self._chain = SQL("{}.{}").format(schema, Identifier(CHAIN_TABLE))
+        self._checkpoints = SQL("{}.{}").format(schema, Identifier(CHECKPOINT_TABLE))
+        self._events = SQL("{}.{}").format(schema, Identifier(self.events_table_name))
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {} (position bigint PRIMARY KEY, "
+                "previous_position bigint NOT NULL, originator_id text NOT NULL, "
+                "originator_version bigint NOT NULL, leaf_hash bytea NOT NULL, "
+                "chain_hash bytea NOT NULL)"
+            ).format(self._chain)
+        )
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {} (position bigint PRIMARY KEY, "
+                "chain_hash text NOT NULL, issued_at text NOT NULL, key_id text NOT NULL, "
+                "signature text NOT NULL)"
+            ).format(self._checkpoints)
+        )
+        self._select_head = SQL(
+            "SELECT position, chain_hash FROM {} ORDER BY position DESC LIMIT 1"
+        ).format(self._chain)
+        self._insert_links = SQL("INSERT INTO {} VALUES (%s,%s,%s,%s,%s,%s)").format(self._chain)
+
+    def _fetch_ids_after_insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        if ids:
+            curs.execute(self._select_head, prepare=True)
+            row = curs.fetchone()
+            position, chain = (row["position"], bytes(row["chain_hash"])) if row else (0, GENESIS)
+            links = extend(position, chain, _raw(ids, stored_events))
+            curs.executemany(self._insert_links, [_link_row(x) for x in links])
+        return ids
+
+    def _read(self, statement: Composed, params: Sequence[Any] = ()) -> list[Any]:
+        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+            curs.execute(statement, params, prepare=True)
+            return [tuple(r.values()) for r in curs.fetchall()]
+
+    def chain_head(self) -> tuple[int, bytes]:
+        """The last link's position and chain hash."""
+        rows = self._read(self._select_head)
+        return (int(rows[0][0]), bytes(rows[0][1])) if rows else (0, GENESIS)
+
+    def select_raw_events(self, after: int, stop: int, limit: int) -> list[RawEvent]:
+        """Events after a position, up to ``stop``."""
+        rows = self._read(
+            SQL(
+                "SELECT notification_id, originator_id::text, originator_version, topic, state "
+                "FROM {} WHERE notification_id > %s AND notification_id <= %s "
+                "ORDER BY notification_id LIMIT %s"
+            ).format(self._events),
+            (after, stop, limit),
+        )
+        return [(r[0], r[1], r[2], r[3], bytes(r[4])) for r in rows]
+
+    def select_links(self, after: int, stop: int) -> list[Link]:
+        """Links after a position, up to ``stop``."""
+        rows = self._read(
+            SQL("SELECT * FROM {} WHERE position > %s AND position <= %s ORDER BY position").format(
+                self._chain
+            ),
+            (after, stop),
+        )
+        return [Link(r[0], r[1], r[2], r[3], bytes(r[4]), bytes(r[5])) for r in rows]
+
+    def find_link(self, originator_id: str, version: int) -> int | None:
+        """Where the chain records an event."""
+        rows = self._read(
+            SQL(
+                "SELECT position FROM {} WHERE originator_id = %s AND originator_version = %s"
+            ).format(self._chain),
+            (originator_id, version),
+        )
+        return int(rows[0][0]) if rows else None
+
+    def find_event(self, originator_id: str, version: int) -> int | None:
+        """Where an event is stored."""
+        if not _is_uuid(originator_id):
+            return None
+        rows = self._read(
+            SQL(
+                "SELECT notification_id FROM {} WHERE originator_id = %s "
+                "AND originator_version = %s"
+            ).format(self._events),
+            (UUID(originator_id), version),
+        )
+        return int(rows[0][0]) if rows else None
+
+    def insert_checkpoint(self, checkpoint: Checkpoint) -> bool:
+        """Store a checkpoint unless one exists at its position."""
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(
+                SQL("INSERT INTO {} VALUES (%s,%s,%s,%s,%s) ON CONFLICT DO NOTHING").format(
+                    self._checkpoints
+                ),
+                _checkpoint_row(checkpoint),
+            )
+            return bool(curs.rowcount)
+
+    def select_checkpoints(self) -> list[Checkpoint]:
+        """Every checkpoint, by position."""
+        return [
+            _checkpoint(r)
+            for r in self._read(SQL("SELECT * FROM {} ORDER BY position").format(self._checkpoints))
+        ]
+
+
+# --------------------------------------------------------------------------- shared
+
+
+def _raw(ids: Sequence[int], stored_events: Sequence[StoredEvent]) -> list[RawEvent]:
+    return [
+        (position, originator_text(e.originator_id), e.originator_version, e.topic, e.state)
+        for position, e in zip(ids, stored_events, strict=True)
+    ]
+
+
+def _checkpoint_row(checkpoint: Checkpoint) -> tuple[int, str, str, str, str]:
+    return (
+        checkpoint.position,
+        checkpoint.chain_hash,
+        checkpoint.issued_at,
+        checkpoint.key_id,
+        checkpoint.signature,
+    )
+
+
+def _sqlite_id(stored: str) -> str:
+    """SQLite keeps a UUID as 32 hex digits; the chain hashes its 36-character form."""
+    if len(stored) != 32:
+        return stored
+    return f"{stored[:8]}-{stored[8:12]}-{stored[12:16]}-{stored[16:20]}-{stored[20:]}"
+
+
+def _is_uuid(text: str) -> bool:
+    try:
+        UUID(text)
+    except ValueError:
+        return False
+    return True
