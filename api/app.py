@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from api import errors
 from api.config import ServerSettings
 from api.observability import Metrics, RequestLog, configure_logging
-from api.routes import directory, ops, plans, scores
+from api.routes import audit, directory, ops, plans, scores
 from api.services import Services
 from ledger.clock import Clock
 from ledger.settings import Settings
@@ -63,7 +63,7 @@ def create_app(
 
     app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented override
     errors.install(app)
-    for router in (directory.router, plans.router, scores.router, ops.router):
+    for router in (directory.router, plans.router, scores.router, audit.router, ops.router):
         app.include_router(router)
     app.add_middleware(RequestLog, metrics=metrics, max_body_bytes=server.max_body_bytes)
     return app

@@ -16,19 +16,20 @@ from typing import Annotated, Any, NoReturn, TextIO
 from uuid import UUID
 
 import typer
-from eventsourcing.persistence import Notification
 from typer._click.exceptions import ClickException, NoArgsIsHelpError  # typer's own click
 
 from api.demo import DEMO_DAYS, DemoActor, demo_clock, fresh_tokens, load_demo
+from api.integrity import Integrity, NoCheckpoint, renderer
 from api.views import actor_view, partner_view
 from ledger.application import Counterpart
 from ledger.domain import LedgerError, Role
+from ledger.integrity import KeyFileError, chain_store
+from ledger.integrity.export import ExportError
 from ledger.settings import Settings
 from ledger.upgrade import upgrade
 from projections.accountability import plan_accountability
 from projections.directory import actors, partners
 from projections.plan_history import plan_history
-from projections.plan_view import ENVELOPE, moment, plain
 from projections.registry import all_projections
 from projections.runner import DEFAULT_BATCH, Runner
 from projections.score_facts import ScoreFacts
@@ -491,35 +492,75 @@ def export(
         Path | None,
         typer.Option("--output", "-o", help="Write to this file (default: standard output)."),
     ] = None,
+    verifiable: Annotated[
+        bool,
+        typer.Option(
+            "--verifiable",
+            help="Add each event's stored bytes and hashes and a signed checkpoint, for "
+            "`counterpart verify-export` (see docs/integrity.md).",
+        ),
+    ] = False,
+    partner: Annotated[
+        str | None,
+        typer.Option(
+            "--partner",
+            help="With --verifiable: only this partnership's events, plus the hashes of the "
+            "others, checkable against the same checkpoint.",
+        ),
+    ] = None,
 ) -> None:
     """Export every event as JSON Lines, in the ledger's global order.
 
     One object per line: position, originator_id, version, type, recorded_at, actor,
     request_id and data (the event's fields as plain JSON). Events are read in batches,
-    never all at once; the export stops at the last event recorded when it began.
+    never all at once; the export stops at the last event recorded when it began (with
+    --verifiable: at the checkpoint, issued now when a signing key is configured).
     """
+    if partner is not None and not verifiable:
+        fail("--partner needs --verifiable")
+    partner_id = parse_uuid(partner, "--partner") if partner is not None else None
     with running() as runner:
-        app = runner.app
-        head = app.recorder.max_notification_id() or 0
+        if verifiable:
+            lines = _verifiable_lines(runner.app, partner_id, output)
+        else:
+            lines = _plain_lines(runner.app, output)
         try:
-            with (
-                _output(output) as out,
-                progress(head, "exporting", shown=output is not None) as advance,
-            ):
-                written = 0
-                while written < head:
-                    batch = app.recorder.select_notifications(
-                        start=written + 1, limit=EXPORT_BATCH, stop=head
-                    )
-                    if not batch:
-                        break
-                    out.writelines(json.dumps(_exported(app, n)) + "\n" for n in batch)
-                    written = batch[-1].id
-                    advance(len(batch))
+            with _output(output) as out:
+                written = sum(1 for line in lines if out.write(json.dumps(line) + "\n"))
         except OSError as error:
             fail(f"cannot write {output}: {error.strerror or error}")
     if output is not None:
-        typer.echo(f"exported {head} events to {output}", err=True)
+        typer.echo(f"exported {written} lines to {output}", err=True)
+
+
+def _plain_lines(app: Counterpart, output: Path | None) -> Iterator[dict[str, Any]]:
+    store = chain_store(app.recorder)
+    render = renderer(app.mapper.transcoder)
+    head = app.recorder.max_notification_id() or 0
+    with progress(head, "exporting", shown=output is not None) as advance:
+        after = 0
+        while after < head:
+            batch = store.select_raw_events(after, head, EXPORT_BATCH)
+            if not batch:
+                break
+            yield from (render(event) for event in batch)
+            after = batch[-1][0]
+            advance(len(batch))
+
+
+def _verifiable_lines(
+    app: Counterpart, partner_id: UUID | None, output: Path | None
+) -> Iterator[dict[str, Any]]:
+    try:
+        audit = Integrity.open(app, STATE.settings)
+        head = audit.covering().position
+    except (KeyFileError, NoCheckpoint) as error:
+        fail(str(error))
+    with progress(head, "exporting", shown=output is not None) as advance:
+        try:
+            yield from audit.export(partner_id, advance)
+        except ExportError as error:
+            fail(str(error))
 
 
 @contextmanager
@@ -529,21 +570,6 @@ def _output(path: Path | None) -> Iterator[TextIO]:
         return
     with path.open("w", encoding="utf-8") as file:
         yield file
-
-
-def _exported(app: Counterpart, notification: Notification) -> dict[str, Any]:
-    """One event as a plain JSON object."""
-    fields = app.mapper.transcoder.decode(notification.state)
-    return {
-        "position": notification.id,
-        "originator_id": str(notification.originator_id),
-        "version": notification.originator_version,
-        "type": notification.topic.rpartition(":")[2],
-        "recorded_at": moment(fields.get("timestamp")),
-        "actor": plain(fields.get("actor")),
-        "request_id": fields.get("request_id"),
-        "data": {key: plain(value) for key, value in fields.items() if key not in ENVELOPE},
-    }
 
 
 # ----------------------------------------------------------- plan queries
@@ -689,5 +715,10 @@ def main() -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
+from api import cli_audit  # noqa: E402, F401 (registers keys, verify, checkpoint, verify-export)
+
 if __name__ == "__main__":
-    main()
+    # Run the module proper (``api.cli``), on which every command module registered itself.
+    from api.cli import main as registered_main
+
+    registered_main()

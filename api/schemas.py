@@ -501,3 +501,64 @@ class Health(BaseModel):
 
     status: Literal["ok", "not ready"]
     checks: dict[str, Any] = Field(default_factory=dict)
+
+
+class Verification(BaseModel):
+    """The outcome of recomputing the hash chain (GET /v1/audit/verify)."""
+
+    ok: bool
+    checked: int = Field(description="Events whose hashes were recomputed and matched.")
+    first_bad_position: int | None = Field(
+        description="The first position where the record disagrees with its chain, or null."
+    )
+    detail: str
+    problem: (
+        Literal[
+            "payload_changed",
+            "event_missing",
+            "event_inserted",
+            "order_changed",
+            "chain_altered",
+            "checkpoint_signature_invalid",
+            "checkpoint_mismatch",
+        ]
+        | None
+    ) = None
+    checkpoints_checked: int = 0
+    head: int = Field(0, description="The last position in the ledger when verification began.")
+    last_checkpoint: int | None = None
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "ok": False,
+                    "checked": 16,
+                    "first_bad_position": 17,
+                    "detail": "the data of … v3 at position 17 is not what was recorded",
+                    "problem": "payload_changed",
+                    "checkpoints_checked": 0,
+                    "head": 1933,
+                    "last_checkpoint": 1933,
+                }
+            ]
+        }
+    )
+
+
+class SignedCheckpoint(BaseModel):
+    """An Ed25519 signature over the chain hash at a position (docs/integrity.md)."""
+
+    position: int
+    chain_hash: str = Field(description="64 hex digits: the chain hash after that position.")
+    issued_at: str
+    key_id: str = Field(description="First 16 bytes of SHA-256 of the raw public key, in hex.")
+    signature: str = Field(description="The Ed25519 signature, 128 hex digits.")
+
+
+class PublicKey(BaseModel):
+    """The public key that checks the ledger's checkpoints."""
+
+    key_id: str
+    algorithm: Literal["Ed25519"]
+    public_key: str = Field(description="PEM (SubjectPublicKeyInfo).")

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from api.config import ServerSettings
 from api.idempotency import Idempotency
+from api.integrity import Integrity
 from ledger.application import Counterpart
 from ledger.clock import Clock
 from ledger.settings import Settings
@@ -27,6 +28,7 @@ class Services:
     store: ReadStore
     runner: Runner
     idempotency: Idempotency
+    integrity: Integrity
     embedded: EmbeddedProjections | None = None
     on_appended: list[Callable[[int], None]] = field(default_factory=list)
 
@@ -47,10 +49,12 @@ class Services:
             runner.setup()
             idempotency = Idempotency(store, server.idempotency_lease_seconds)
             idempotency.create()
-            services = cls(settings, server, app, store, runner, idempotency, embedded)
+            integrity = Integrity.open(app, settings)
+            services = cls(settings, server, app, store, runner, idempotency, integrity, embedded)
             app.on_saved = services._appended
             if embedded is not None:
                 embedded.start()
+                integrity.start_notary()  # checkpoints are issued where projections run
         except BaseException:
             store.close()
             app.close()
@@ -61,6 +65,7 @@ class Services:
         """Stop the projections and release every connection."""
         if self.embedded is not None:
             self.embedded.stop()
+        self.integrity.stop()
         self.store.close()
         self.app.close()
 

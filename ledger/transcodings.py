@@ -7,7 +7,13 @@ from datetime import date
 from enum import Enum
 from typing import Any
 
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.persistence import (
+    DatetimeAsISO,
+    DecimalAsStr,
+    JSONTranscoder,
+    Transcoding,
+    UUIDAsHex,
+)
 
 from ledger.domain import state, values
 
@@ -86,3 +92,13 @@ def register_all(transcoder: JSONTranscoder) -> None:
         transcoder.register(EnumAsValue(enum, name))
     for name, cls in VALUES.items():
         transcoder.register(DataclassAsDict(cls, name))
+
+
+def ledger_transcoder() -> JSONTranscoder:
+    """A transcoder for stored events without an application (the offline export check)."""
+    transcoder = JSONTranscoder()
+    transcoder.register(UUIDAsHex())
+    transcoder.register(DecimalAsStr())
+    transcoder.register(DatetimeAsISO())
+    register_all(transcoder)
+    return transcoder

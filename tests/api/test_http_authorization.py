@@ -497,9 +497,6 @@ def test_a_managers_score_is_for_leadership_and_that_manager(
     assert_table(cast, expected, lambda caller: caller.get(url))
 
 
-@pytest.mark.xfail(
-    strict=True, reason="API.md lists GET /v1/audit/verify and /v1/audit/checkpoint: not built yet"
-)
 @pytest.mark.parametrize("path", ["/v1/audit/verify", "/v1/audit/checkpoint"])
 def test_integrity_checks_are_for_auditors_and_admins(cast: dict[str, Caller], path: str) -> None:
     """GET /v1/audit/verify and /v1/audit/checkpoint: auditor and admin 200, everyone else 403."""

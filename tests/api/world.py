@@ -16,12 +16,15 @@ from api.config import ServerSettings
 from ledger.application import Counterpart
 from ledger.clock import SimulatedClock
 from ledger.domain import Role
+from ledger.integrity import Signer
 from ledger.settings import Settings
 
 PERIOD_START = date(2026, 1, 5)
 PERIOD_END = date(2026, 4, 4)
 DUE = date(2026, 3, 31)
 SERVER = ServerSettings(poll_interval=0.05)
+SIGNING_KEY = Signer.generate().private_pem().decode("ascii")
+"""The operator's checkpoint key for every test server of a run."""
 
 
 def vendor_metric(**changes: Any) -> dict[str, Any]:
@@ -56,7 +59,9 @@ def partner_metric(**changes: Any) -> dict[str, Any]:
 
 
 def a_server(settings: Settings, clock: SimulatedClock) -> TestClient:
-    """A client of a freshly built app (enter it to run the lifespan)."""
+    """A client of a freshly built app (enter it to run the lifespan), holding a signing key."""
+    if settings.signing_key is None and settings.signing_key_file is None:
+        settings = replace(settings, signing_key=SIGNING_KEY)
     return TestClient(create_app(settings, SERVER, clock), raise_server_exceptions=False)
 
 

@@ -69,7 +69,7 @@ class Intruder:
 
     def forge(self, originator_id: str, topic: str, state: bytes) -> int:
         """Insert an event the application never stored; its position."""
-        key: Any = originator_id.replace("-", "") if not self.settings.is_postgres else originator_id
+        key: Any = originator_id if self.settings.is_postgres else originator_id.replace("-", "")
         self.run(
             f"INSERT INTO {self.events} (originator_id, originator_version, topic, state) "
             "VALUES (?, 1, ?, ?)",
