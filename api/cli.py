@@ -256,8 +256,17 @@ def projections_run(
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
-        typer.echo("following the ledger; Ctrl-C to stop", err=True)
-        runner.run_forever(poll_interval)
+        try:
+            audit = Integrity.open(runner.app, STATE.settings)
+        except KeyFileError as error:
+            fail(str(error))
+        audit.start_notary()  # signed checkpoints are issued where the projections run
+        signing = "" if audit.signer is None else f", signing checkpoints as {audit.signer.key_id}"
+        typer.echo(f"following the ledger{signing}; Ctrl-C to stop", err=True)
+        try:
+            runner.run_forever(poll_interval)
+        finally:
+            audit.stop()
 
 
 # ------------------------------------------------------------------ actors
