@@ -179,10 +179,15 @@ def echo_json(value: Any) -> None:
 
 @db_cli.command("upgrade")
 def db_upgrade() -> None:
-    """Create the schema, the event tables and the read model tables (safe to run again)."""
-    upgrade(STATE.settings)
+    """Create the schema, the event tables and the read model tables (safe to run again).
+
+    A ledger recorded before the hash chain existed has its events chained, once.
+    """
+    linked = upgrade(STATE.settings)
     with running() as runner:
         runner.setup()
+    if linked:
+        typer.echo(f"chained {linked} events recorded before the hash chain existed")
     typer.echo("database is up to date")
 
 

@@ -49,6 +49,10 @@ PlanCommand = Callable[[Plan, Acting, Partner], R]
 
 SNAPSHOT_INTERVAL = 25
 """Plans are snapshotted every 25 events; docs/performance.md has the measurement."""
+PLAN_LOCKS = 64
+"""Commands on one plan in one process take turns (one of this many locks, by plan id)."""
+REQUEST_SCAN_BATCH = 500
+"""Events read per query while looking for the events of a request (``events_of_request``)."""
 
 
 class Counterpart(Application[UUID]):
@@ -63,6 +67,7 @@ class Counterpart(Application[UUID]):
         self._saved = threading.local()
         self._plans: Checkout[Plan] = Checkout(self.settings.cache_size)
         self._identities: Checkout[Actor] = Checkout(self.settings.cache_size)
+        self._plan_locks = [threading.Lock() for _ in range(PLAN_LOCKS)]
         self.on_saved: Callable[[int], None] | None = None
         """Told how many events each save stored (a server counts them for its metrics)."""
         super().__init__(env=library_env(self.settings))
@@ -106,6 +111,43 @@ class Counterpart(Application[UUID]):
         """
         position: int = getattr(self._saved, "position", 0)
         return position
+
+    def events_of_request(
+        self, request_id: str, actor_id: UUID, *, after: int, until: datetime
+    ) -> list[LedgerAggregate.Event]:
+        """The events that a request of this actor caused, oldest first.
+
+        Looks at the events after global position ``after``, up to the first batch that
+        reaches past the recorded time ``until`` (so the search stays bounded however late it
+        runs). A retry asks this before running again the command of an attempt that died
+        without answering: events found mean that attempt's command was stored.
+        """
+        needle = request_id.encode("utf-8")
+        # The fast filter looks for the id in the stored JSON: valid for ids JSON writes as is.
+        exact = request_id.isascii() and request_id.isprintable() and '"' not in request_id
+        exact = exact and "\\" not in request_id
+        found: list[LedgerAggregate.Event] = []
+        position = after
+        while batch := self.recorder.select_notifications(
+            start=position + 1, limit=REQUEST_SCAN_BATCH
+        ):
+            for notification in batch:
+                if exact and needle not in notification.state:
+                    continue
+                event = self.mapper.to_domain_event(notification)
+                if (
+                    isinstance(event, LedgerAggregate.Event)
+                    and event.request_id == request_id
+                    and event.actor.id == actor_id
+                ):
+                    found.append(event)
+            position = batch[-1].id
+            if len(batch) < REQUEST_SCAN_BATCH:
+                break
+            last = self.mapper.to_domain_event(batch[-1])
+            if isinstance(last, LedgerAggregate.Event) and last.timestamp > until:
+                break
+        return found
 
     def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
         """Snapshot plans from the saved aggregate in memory, instead of replaying it again."""
@@ -218,9 +260,22 @@ class Counterpart(Application[UUID]):
     ) -> tuple[Plan, R]:
         """Run a plan command and save its events; returns the plan after it and the result.
 
-        The plan kept from the last command is used when there is one (no query, no copy);
-        if it was stale the save conflicts, and the command runs once more on a fresh load.
+        Commands on the same plan in this process take turns, so they never conflict with
+        each other (only with other processes). The plan kept from the last command is used
+        when there is one (no query, no copy); if it was stale the save conflicts, and the
+        command runs once more on a fresh load.
         """
+        with self._plan_locks[hash(plan_id) % PLAN_LOCKS]:
+            return self._on_plan_in_turn(plan_id, actor_id, request_id, expected_version, command)
+
+    def _on_plan_in_turn(
+        self,
+        plan_id: UUID,
+        actor_id: UUID,
+        request_id: str | None,
+        expected_version: int | None,
+        command: PlanCommand[R],
+    ) -> tuple[Plan, R]:
         kept = self._plans.take(plan_id)
         if kept is not None:
             done = self._attempt(kept, actor_id, request_id, expected_version, command)

@@ -5,13 +5,21 @@ from __future__ import annotations
 from dataclasses import replace
 
 from ledger.application import Counterpart
+from ledger.integrity import chain_store
 from ledger.persistence import ensure_schema
 from ledger.settings import Settings
 
 
-def upgrade(settings: Settings) -> None:
-    """Create the schema (PostgreSQL) and the event, snapshot and tracking tables if missing."""
+def upgrade(settings: Settings) -> int:
+    """Create the schema (PostgreSQL) and the event, chain, checkpoint, snapshot and tracking
+    tables if missing; chain the events of a ledger recorded before the chain existed.
+
+    Returns how many such events were chained (0 for any ledger that has a chain already).
+    """
     if settings.is_postgres:
         ensure_schema(settings)
     app = Counterpart(replace(settings, create_tables=True))
-    app.close()
+    try:
+        return chain_store(app.recorder).link_legacy_events()
+    finally:
+        app.close()

@@ -18,7 +18,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 from psycopg import Cursor
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
 from ledger.integrity.chain import GENESIS, Link, extend, originator_text
@@ -26,6 +26,8 @@ from ledger.integrity.signing import Checkpoint
 
 RawEvent = tuple[int, str, int, str, bytes]
 """An event as the chain sees it: position, aggregate id, version, topic, stored data."""
+Checked = tuple[int, str, int, str, bytes, int | None, bytes | None, bytes | None]
+"""An event with its link's previous position, leaf and chain hash (None: no link)."""
 
 CHAIN_TABLE = "cp_chain"
 CHECKPOINT_TABLE = "cp_checkpoints"
@@ -50,6 +52,10 @@ class ChainStore(Protocol):
         """Links with ``after < position <= stop``, in order."""
         ...
 
+    def select_checked(self, after: int, stop: int, limit: int) -> list[Checked]:
+        """Events after a position, each with its link (one query), at most ``limit``."""
+        ...
+
     def find_link(self, originator_id: str, version: int) -> int | None:
         """The position the chain records for an event, if any."""
         ...
@@ -60,6 +66,15 @@ class ChainStore(Protocol):
 
     def insert_checkpoint(self, checkpoint: Checkpoint) -> bool:
         """Store a checkpoint; False if one at that position exists already."""
+        ...
+
+    def link_legacy_events(self) -> int:
+        """Chain the events of a ledger recorded before the chain existed; how many.
+
+        Only a ledger with no links and no checkpoints at all is linked: events beyond the
+        head of an existing chain were not appended through it, and must be reported by
+        verification, never adopted.
+        """
         ...
 
     def select_checkpoints(self) -> list[Checkpoint]:
@@ -148,6 +163,17 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
         )
         return [(r[0], _sqlite_id(r[1]), r[2], r[3], bytes(r[4])) for r in rows]
 
+    def select_checked(self, after: int, stop: int, limit: int) -> list[Checked]:
+        """Events after a position with their links."""
+        rows = self._read(
+            f"SELECT e.rowid, e.originator_id, e.originator_version, e.topic, e.state, "
+            f"c.previous_position, c.leaf_hash, c.chain_hash FROM {self._events} e "
+            f"LEFT JOIN {CHAIN_TABLE} c ON c.position = e.rowid "
+            "WHERE e.rowid > ? AND e.rowid <= ? ORDER BY e.rowid LIMIT ?",
+            (after, stop, limit),
+        )
+        return [(r[0], _sqlite_id(r[1]), r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows]
+
     def select_links(self, after: int, stop: int) -> list[Link]:
         """Links after a position, up to ``stop``."""
         rows = self._read(
@@ -190,6 +216,26 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
             _checkpoint(r)
             for r in self._read(f"SELECT * FROM {CHECKPOINT_TABLE} ORDER BY position")
         ]
+
+    def link_legacy_events(self) -> int:
+        """Chain a ledger recorded before the chain existed."""
+        with self.datastore.transaction(commit=True) as c:
+            c.execute(
+                f"SELECT (SELECT COUNT(*) FROM {CHAIN_TABLE}) + "
+                f"(SELECT COUNT(*) FROM {CHECKPOINT_TABLE})"
+            )
+            if c.fetchone()[0]:
+                return 0
+            c.execute(
+                f"SELECT rowid, originator_id, originator_version, topic, state "
+                f"FROM {self._events} ORDER BY rowid"
+            )
+            raw = [(r[0], _sqlite_id(r[1]), r[2], r[3], bytes(r[4])) for r in c.fetchall()]
+            links = extend(0, GENESIS, raw)
+            c.executemany(
+                f"INSERT INTO {CHAIN_TABLE} VALUES (?,?,?,?,?,?)", [_link_row(x) for x in links]
+            )
+            return len(links)
 
 
 # ----------------------------------------------------------------------- PostgreSQL
@@ -237,9 +283,12 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         return ids
 
     def _read(self, statement: Composed, params: Sequence[Any] = ()) -> list[Any]:
-        with self.datastore.get_connection() as conn, conn.cursor() as curs:
+        with (
+            self.datastore.get_connection() as conn,
+            conn.cursor(row_factory=tuple_row, binary=True) as curs,
+        ):
             curs.execute(statement, params, prepare=True)
-            return [tuple(r.values()) for r in curs.fetchall()]
+            return curs.fetchall()
 
     def chain_head(self) -> tuple[int, bytes]:
         """The last link's position and chain hash."""
@@ -257,6 +306,19 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
             (after, stop, limit),
         )
         return [(r[0], r[1], r[2], r[3], bytes(r[4])) for r in rows]
+
+    def select_checked(self, after: int, stop: int, limit: int) -> list[Checked]:
+        """Events after a position with their links."""
+        return self._read(
+            SQL(
+                "SELECT e.notification_id, e.originator_id::text, e.originator_version, e.topic, "
+                "e.state, c.previous_position, c.leaf_hash, c.chain_hash FROM {} e "
+                "LEFT JOIN {} c ON c.position = e.notification_id "
+                "WHERE e.notification_id > %s AND e.notification_id <= %s "
+                "ORDER BY e.notification_id LIMIT %s"
+            ).format(self._events, self._chain),
+            (after, stop, limit),
+        )
 
     def select_links(self, after: int, stop: int) -> list[Link]:
         """Links after a position, up to ``stop``."""
@@ -308,6 +370,33 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
             _checkpoint(r)
             for r in self._read(SQL("SELECT * FROM {} ORDER BY position").format(self._checkpoints))
         ]
+
+    def link_legacy_events(self) -> int:
+        """Chain a ledger recorded before the chain existed (under the events table lock)."""
+        with (
+            self.datastore.get_connection() as conn,
+            conn.transaction(),
+            conn.cursor(row_factory=tuple_row) as curs,
+        ):
+            for lock in self.lock_table_statements:
+                curs.execute(lock)
+            curs.execute(
+                SQL("SELECT (SELECT COUNT(*) FROM {}) + (SELECT COUNT(*) FROM {})").format(
+                    self._chain, self._checkpoints
+                )
+            )
+            row = curs.fetchone()
+            if row is None or row[0]:
+                return 0
+            curs.execute(
+                SQL(
+                    "SELECT notification_id, originator_id::text, originator_version, topic, "
+                    "state FROM {} ORDER BY notification_id"
+                ).format(self._events)
+            )
+            links = extend(0, GENESIS, [(r[0], r[1], r[2], r[3], bytes(r[4])) for r in curs])
+            curs.executemany(self._insert_links, [_link_row(x) for x in links])
+            return len(links)
 
 
 # --------------------------------------------------------------------------- shared

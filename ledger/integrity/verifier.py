@@ -11,11 +11,11 @@ from __future__ import annotations
 import hashlib
 import struct
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from ledger.integrity.chain import CHAIN_PREFIX, GENESIS, LEAF_PREFIX, Link
-from ledger.integrity.recorders import ChainStore, RawEvent
+from ledger.integrity.chain import CHAIN_PREFIX, GENESIS, LEAF_PREFIX
+from ledger.integrity.recorders import ChainStore, Checked
 from ledger.integrity.signing import Checkpoint, Keyring
 
 PAGE = 2000
@@ -73,29 +73,68 @@ class _Walk:
     chain: bytes = GENESIS
     checked: int = 0
     checkpoints_checked: int = 0
-    notes: list[str] = field(default_factory=list)
 
-    def events(self, events: list[RawEvent], links: list[Link]) -> None:
-        """Check one page: events and links over the same range of positions."""
-        by_position = {link.position: link for link in links}
-        linked = iter(sorted(by_position))
-        next_link = next(linked, None)
-        for event in events:
-            position = event[0]
-            while next_link is not None and next_link < position:
-                self._link_without_event(by_position[next_link])
-                next_link = next(linked, None)
-            link = by_position.get(position)
-            if link is None:
-                raise self._event_without_link(event)
-            next_link = next(linked, None)
-            self._step(event, link)
-        while next_link is not None:
-            self._link_without_event(by_position[next_link])
-            next_link = next(linked, None)
+    def page(self, rows: list[Checked]) -> None:
+        """Check one page of events, each with its link, in position order."""
+        chain = self.chain
+        last = self.position
+        for position, originator_id, version, topic, state, previous, stored_leaf, stored in rows:
+            identity = originator_id.encode("utf-8")
+            kind = topic.encode("utf-8")
+            leaf = _sha256(
+                b"".join(
+                    (
+                        LEAF_PREFIX,
+                        _U64(position),
+                        _U32(len(identity)),
+                        identity,
+                        _U64(version),
+                        _U32(len(kind)),
+                        kind,
+                        _U32(len(state)),
+                        state,
+                    )
+                )
+            ).digest()
+            if leaf != stored_leaf or previous != last:
+                self.position, self.chain = last, chain
+                raise self._diagnose(position, originator_id, version, previous)
+            chain = _sha256(CHAIN_PREFIX + chain + leaf).digest()
+            if chain != stored:
+                detail = (
+                    f"the chain hash stored at position {position} does not follow from the "
+                    f"events up to it: the chain record at or just before position {position} "
+                    "was rewritten"
+                )
+                self.position = last
+                raise Tampered(position, CHAIN_ALTERED, detail)
+            last = position
+            self.checked += 1
+            if self.checkpoints and self.checkpoints[0].position <= position:
+                self.position, self.chain = last, chain
+                self.reached(position)
+        self.position, self.chain = last, chain
 
-    def _step(self, event: RawEvent, link: Link) -> None:
-        position, originator_id, version, topic, state = event
+    def _diagnose(
+        self, position: int, originator_id: str, version: int, previous: int | None
+    ) -> Tampered:
+        """Name what is wrong at a position whose event and link disagree."""
+        if previous is None:  # no link at this position
+            moved = self.store.find_link(originator_id, version)
+            if moved is not None:
+                detail = (
+                    f"position {position} holds {originator_id} v{version}, which the chain "
+                    f"records at position {moved}: events were moved"
+                )
+                return Tampered(position, ORDER_CHANGED, detail)
+            detail = (
+                f"the event at position {position} ({originator_id} v{version}) is not in the "
+                "chain: it was inserted after the fact"
+            )
+            return Tampered(position, EVENT_INSERTED, detail)
+        if previous > self.position:  # the link before this one names no stored event
+            return self._missing(previous, f"the chain links position {position} to it, but ")
+        link = self.store.select_links(position - 1, position)[0]
         if (originator_id, version) != (link.originator_id, link.version):
             moved = self.store.find_link(originator_id, version)
             if moved is not None:
@@ -103,82 +142,39 @@ class _Walk:
                     f"position {position} holds {originator_id} v{version}, which the chain "
                     f"records at position {moved}: events were moved or swapped"
                 )
-                raise Tampered(position, ORDER_CHANGED, detail)
+                return Tampered(position, ORDER_CHANGED, detail)
             detail = (
                 f"position {position} holds {originator_id} v{version}, which the chain never "
                 f"recorded (it records {link.originator_id} v{link.version} there)"
             )
-            raise Tampered(position, EVENT_INSERTED, detail)
-        identity = originator_id.encode("utf-8")
-        kind = topic.encode("utf-8")
-        leaf = _sha256(
-            b"".join(
-                (
-                    LEAF_PREFIX,
-                    _U64(position),
-                    _U32(len(identity)),
-                    identity,
-                    _U64(version),
-                    _U32(len(kind)),
-                    kind,
-                    _U32(len(state)),
-                    state,
+            return Tampered(position, EVENT_INSERTED, detail)
+        if previous != self.position:
+            detail = (
+                f"the chain links position {position} to position {previous}, but the last "
+                f"event before it is at position {self.position}: events were inserted"
+            )
+            return Tampered(self.position, EVENT_INSERTED, detail)
+        detail = (
+            f"the data of {originator_id} v{version} at position {position} is not what "
+            "was recorded: its hash differs from the chain's"
+        )
+        return Tampered(position, PAYLOAD_CHANGED, detail)
+
+    def _missing(self, position: int, context: str = "") -> Tampered:
+        """The chain records an event at ``position`` that the ledger does not hold there."""
+        link = self.store.select_links(position - 1, position)
+        if link:
+            moved = self.store.find_event(link[0].originator_id, link[0].version)
+            if moved is not None:
+                detail = (
+                    f"the chain records {link[0].originator_id} v{link[0].version} at position "
+                    f"{position}, but it is stored at position {moved}: events were moved"
                 )
-            )
-        ).digest()
-        if leaf != link.leaf:
-            detail = (
-                f"the data of {originator_id} v{version} at position {position} is not what "
-                "was recorded: its hash differs from the chain's"
-            )
-            raise Tampered(position, PAYLOAD_CHANGED, detail)
-        if link.previous_position != self.position:
-            detail = (
-                f"the chain links position {position} to position {link.previous_position}, "
-                f"but the last event before it is at position {self.position}: the event at "
-                f"position {link.previous_position} is missing"
-            )
-            raise Tampered(link.previous_position, EVENT_MISSING, detail)
-        chain = _sha256(CHAIN_PREFIX + self.chain + leaf).digest()
-        if chain != link.chain:
-            detail = (
-                f"the chain hash stored at position {position} does not follow from the "
-                f"events up to it: the chain record at or just before position {position} "
-                "was rewritten"
-            )
-            raise Tampered(position, CHAIN_ALTERED, detail)
-        self.position, self.chain = position, chain
-        self.checked += 1
-        self.reached(position)
-
-    def _event_without_link(self, event: RawEvent) -> Tampered:
-        position, originator_id, version = event[0], event[1], event[2]
-        moved = self.store.find_link(originator_id, version)
-        if moved is not None:
-            detail = (
-                f"position {position} holds {originator_id} v{version}, which the chain "
-                f"records at position {moved}: events were moved"
-            )
-            return Tampered(position, ORDER_CHANGED, detail)
+                return Tampered(position, ORDER_CHANGED, detail)
         detail = (
-            f"the event at position {position} ({originator_id} v{version}) is not in the "
-            "chain: it was inserted after the fact"
+            f"{context}the event at position {position} is missing from the ledger: it was deleted"
         )
-        return Tampered(position, EVENT_INSERTED, detail)
-
-    def _link_without_event(self, link: Link) -> None:
-        moved = self.store.find_event(link.originator_id, link.version)
-        if moved is not None:
-            detail = (
-                f"the chain records {link.originator_id} v{link.version} at position "
-                f"{link.position}, but it is stored at position {moved}: events were moved"
-            )
-            raise Tampered(link.position, ORDER_CHANGED, detail)
-        detail = (
-            f"the event at position {link.position} ({link.originator_id} v{link.version}) "
-            "is recorded by the chain but missing from the ledger: it was deleted"
-        )
-        raise Tampered(link.position, EVENT_MISSING, detail)
+        return Tampered(position, EVENT_MISSING, detail[0].upper() + detail[1:])
 
     def reached(self, position: int) -> None:
         """Check the checkpoints at or before ``position`` against the recomputed chain."""
@@ -207,7 +203,10 @@ class _Walk:
         self.checkpoints_checked += 1
 
     def end(self, head: int) -> None:
-        """Checkpoints beyond the last event mean the ledger lost its tail."""
+        """Links or checkpoints beyond the last event mean the ledger lost its tail."""
+        beyond = self.store.select_links(self.position, head)
+        if beyond:
+            raise self._missing(beyond[0].position)
         if self.checkpoints:
             checkpoint = self.checkpoints[0]
             detail = (
@@ -234,12 +233,13 @@ def verify(
     try:
         after = 0
         while after < head:
-            events = store.select_raw_events(after, head, page)
-            upper = events[-1][0] if len(events) == page else head
-            walk.events(events, store.select_links(after, upper))
+            rows = store.select_checked(after, head, page)
+            if not rows:
+                break
+            walk.page(rows)
             if progress is not None:
-                progress(len(events))
-            after = upper
+                progress(len(rows))
+            after = rows[-1][0]
         walk.end(head)
     except Tampered as found:
         return Verdict(
