@@ -23,7 +23,13 @@ lint: install
 test: lint
 	$(BIN)/pytest
 
+# The key that signs checkpoints (docs/integrity.md); made on the first `make run`.
+COUNTERPART_SIGNING_KEY_FILE ?= counterpart-signing.pem
+export COUNTERPART_SIGNING_KEY_FILE
+
 run: install
+	$(BIN)/counterpart keys generate --out $(COUNTERPART_SIGNING_KEY_FILE) --if-missing
+	$(BIN)/counterpart db upgrade
 	$(BIN)/counterpart demo --if-empty
 	$(BIN)/counterpart serve
 
@@ -31,6 +37,7 @@ bench: install
 	$(BIN)/python bench/commands.py
 	$(BIN)/python bench/snapshots.py
 	$(BIN)/python bench/projections.py
+	$(BIN)/python bench/verify.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -23,7 +23,7 @@ from api.integrity import Integrity, NoCheckpoint, renderer
 from api.views import actor_view, partner_view
 from ledger.application import Counterpart
 from ledger.domain import LedgerError, Role
-from ledger.integrity import KeyFileError, chain_store
+from ledger.integrity import KeyFileError, chain_store, signer_from
 from ledger.integrity.export import ExportError
 from ledger.settings import Settings
 from ledger.upgrade import upgrade
@@ -685,9 +685,17 @@ def serve(
         fail(f"--workers must be at least 1, not {workers}")
     if log_level.lower() not in LOG_LEVELS:
         fail(f"unknown --log-level {log_level!r} (one of {', '.join(LOG_LEVELS)})")
+    try:
+        signer = signer_from(STATE.settings)
+    except KeyFileError as error:
+        fail(str(error))
     os.environ["COUNTERPART_DATABASE_URL"] = STATE.settings.database_url  # reaches the workers
     url = f"http://{host}:{port}"
     typer.echo(f"Counterpart serves on {url} (interactive docs: {url}/docs); Ctrl-C to stop")
+    if signer is None:
+        typer.echo("no signing key configured: the chain is kept, no checkpoints are signed")
+    else:
+        typer.echo(f"checkpoints are signed with key {signer.key_id} (docs/integrity.md)")
     import uvicorn  # noqa: PLC0415 (only the server needs it; every other command starts faster)
 
     uvicorn.run(
