@@ -10,6 +10,7 @@ The same classes read what the verifier and the notary need (``ChainStore``).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from typing import Any, Protocol
 from uuid import UUID
@@ -103,6 +104,32 @@ def _checkpoint(row: Sequence[Any]) -> Checkpoint:
     )
 
 
+class _Head:
+    """The chain's head as this process last committed it, to skip reading it again.
+
+    It is used only when the first position of a new append directly follows it: positions
+    are handed out under the append lock, so no other transaction committed an event in
+    between. A head is remembered only after its transaction committed.
+    """
+
+    def __init__(self) -> None:
+        self._committed: tuple[int, bytes] | None = None
+        self._pending = threading.local()
+
+    def known(self, first_position: int) -> tuple[int, bytes] | None:
+        head = self._committed
+        return head if head is not None and head[0] + 1 == first_position else None
+
+    def extended(self, links: list[Link]) -> None:
+        self._pending.head = (links[-1].position, links[-1].chain) if links else None
+
+    def settled(self, *, committed: bool) -> None:
+        head = getattr(self._pending, "head", None)
+        self._pending.head = None
+        if committed and head is not None:
+            self._committed = head
+
+
 # --------------------------------------------------------------------------- SQLite
 
 
@@ -112,6 +139,7 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name)
         self._events = self.events_table_name
+        self._head = _Head()
 
     def construct_create_table_statements(self) -> list[str]:
         """The library's table plus the chain and checkpoint tables."""
@@ -131,15 +159,30 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
     ) -> Sequence[int] | None:
         ids = super()._insert_events(c, stored_events, **kwargs)
         if ids:
-            c.execute(
-                f"SELECT position, chain_hash FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1"
-            )
-            row = c.fetchone()
-            position, chain = (int(row[0]), bytes(row[1])) if row else (0, GENESIS)
-            links = extend(position, chain, _raw(ids, stored_events))
+            head = self._head.known(ids[0])
+            if head is None:
+                c.execute(
+                    f"SELECT position, chain_hash FROM {CHAIN_TABLE} ORDER BY position DESC LIMIT 1"
+                )
+                row = c.fetchone()
+                head = (int(row[0]), bytes(row[1])) if row else (0, GENESIS)
+            links = extend(head[0], head[1], _raw(ids, stored_events))
             c.executemany(
                 f"INSERT INTO {CHAIN_TABLE} VALUES (?,?,?,?,?,?)", [_link_row(x) for x in links]
             )
+            self._head.extended(links)
+        return ids
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """Insert events and their links in one transaction."""
+        try:
+            ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
+        except BaseException:
+            self._head.settled(committed=False)
+            raise
+        self._head.settled(committed=True)
         return ids
 
     def _read(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
@@ -269,17 +312,33 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
             "SELECT position, chain_hash FROM {} ORDER BY position DESC LIMIT 1"
         ).format(self._chain)
         self._insert_links = SQL("INSERT INTO {} VALUES (%s,%s,%s,%s,%s,%s)").format(self._chain)
+        self._head = _Head()
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """Insert events and their links in one transaction."""
+        try:
+            ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
+        except BaseException:
+            self._head.settled(committed=False)
+            raise
+        self._head.settled(committed=True)
+        return ids
 
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
         if ids:
-            curs.execute(self._select_head, prepare=True)
-            row = curs.fetchone()
-            position, chain = (row["position"], bytes(row["chain_hash"])) if row else (0, GENESIS)
-            links = extend(position, chain, _raw(ids, stored_events))
+            head = self._head.known(ids[0])
+            if head is None:
+                curs.execute(self._select_head, prepare=True)
+                row = curs.fetchone()
+                head = (row["position"], bytes(row["chain_hash"])) if row else (0, GENESIS)
+            links = extend(head[0], head[1], _raw(ids, stored_events))
             curs.executemany(self._insert_links, [_link_row(x) for x in links])
+            self._head.extended(links)
         return ids
 
     def _read(self, statement: Composed, params: Sequence[Any] = ()) -> list[Any]:
