@@ -102,6 +102,7 @@ def public_key(services: ServicesDep) -> JSONResponse:
         },
         404: {"model": schemas.ProblemOut, "description": "Partner not found in your scope"},
         409: {"model": schemas.ProblemOut, "description": "No signed checkpoint to export"},
+        422: {"model": schemas.ProblemOut, "description": "Invalid input"},
     },
 )
 def export(
