@@ -27,8 +27,10 @@ from ledger.integrity.signing import Checkpoint
 
 RawEvent = tuple[int, str, int, str, bytes]
 """An event as the chain sees it: position, aggregate id, version, topic, stored data."""
-Checked = tuple[int, str, int, str, bytes, int | None, bytes | None, bytes | None]
-"""An event with its link's previous position, leaf and chain hash (None: no link)."""
+Checked = Sequence[Any]
+"""An event with its link: position, stored aggregate id (see ``ChainStore.identity``),
+version, topic, stored data, and the link's previous position, leaf and chain hash (all
+None when the event has no link)."""
 
 CHAIN_TABLE = "cp_chain"
 CHECKPOINT_TABLE = "cp_checkpoints"
@@ -53,8 +55,12 @@ class ChainStore(Protocol):
         """Links with ``after < position <= stop``, in order."""
         ...
 
-    def select_checked(self, after: int, stop: int, limit: int) -> list[Checked]:
+    def select_checked(self, after: int, stop: int, limit: int) -> Sequence[Checked]:
         """Events after a position, each with its link (one query), at most ``limit``."""
+        ...
+
+    def identity(self, stored_id: str) -> str:
+        """An aggregate id as the chain hashes it, from its stored form."""
         ...
 
     def find_link(self, originator_id: str, version: int) -> int | None:
@@ -187,8 +193,11 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
 
     def _read(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
         with self.datastore.transaction(commit=False) as c:
-            c.execute(statement, params)
-            return list(c.fetchall())
+            cursor: Any = c  # the library yields the sqlite3 cursor itself
+            cursor.row_factory = None  # plain tuples: cheaper than sqlite3.Row
+            cursor.execute(statement, params)
+            rows: list[Any] = cursor.fetchall()
+            return rows
 
     def chain_head(self) -> tuple[int, bytes]:
         """The last link's position and chain hash."""
@@ -206,16 +215,19 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
         )
         return [(r[0], _sqlite_id(r[1]), r[2], r[3], bytes(r[4])) for r in rows]
 
-    def select_checked(self, after: int, stop: int, limit: int) -> list[Checked]:
+    def select_checked(self, after: int, stop: int, limit: int) -> Sequence[Checked]:
         """Events after a position with their links."""
-        rows = self._read(
+        return self._read(
             f"SELECT e.rowid, e.originator_id, e.originator_version, e.topic, e.state, "
             f"c.previous_position, c.leaf_hash, c.chain_hash FROM {self._events} e "
             f"LEFT JOIN {CHAIN_TABLE} c ON c.position = e.rowid "
             "WHERE e.rowid > ? AND e.rowid <= ? ORDER BY e.rowid LIMIT ?",
             (after, stop, limit),
         )
-        return [(r[0], _sqlite_id(r[1]), r[2], r[3], r[4], r[5], r[6], r[7]) for r in rows]
+
+    def identity(self, stored_id: str) -> str:
+        """SQLite keeps UUIDs as 32 hex digits."""
+        return _sqlite_id(stored_id)
 
     def select_links(self, after: int, stop: int) -> list[Link]:
         """Links after a position, up to ``stop``."""
@@ -366,17 +378,22 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         )
         return [(r[0], r[1], r[2], r[3], bytes(r[4])) for r in rows]
 
-    def select_checked(self, after: int, stop: int, limit: int) -> list[Checked]:
+    def identity(self, stored_id: str) -> str:
+        """Read as text already."""
+        return stored_id
+
+    def select_checked(self, after: int, stop: int, limit: int) -> Sequence[Checked]:
         """Events after a position with their links."""
         return self._read(
             SQL(
                 "SELECT e.notification_id, e.originator_id::text, e.originator_version, e.topic, "
                 "e.state, c.previous_position, c.leaf_hash, c.chain_hash FROM {} e "
                 "LEFT JOIN {} c ON c.position = e.notification_id "
+                "AND c.position > %s AND c.position <= %s "  # lets the merge join start there
                 "WHERE e.notification_id > %s AND e.notification_id <= %s "
                 "ORDER BY e.notification_id LIMIT %s"
             ).format(self._events, self._chain),
-            (after, stop, limit),
+            (after, stop, after, stop, limit),
         )
 
     def select_links(self, after: int, stop: int) -> list[Link]:

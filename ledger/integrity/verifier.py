@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ledger.integrity.chain import CHAIN_PREFIX, GENESIS, LEAF_PREFIX
@@ -19,6 +20,8 @@ from ledger.integrity.recorders import ChainStore, Checked
 from ledger.integrity.signing import Checkpoint, Keyring
 
 PAGE = 2000
+CACHED = 100_000
+"""Aggregate ids and topics whose encoded form a verification keeps (then starts afresh)."""
 
 PAYLOAD_CHANGED = "payload_changed"
 EVENT_MISSING = "event_missing"
@@ -73,47 +76,73 @@ class _Walk:
     chain: bytes = GENESIS
     checked: int = 0
     checkpoints_checked: int = 0
+    identities: dict[str, bytes] = field(default_factory=dict)
+    kinds: dict[str, bytes] = field(default_factory=dict)
 
-    def page(self, rows: list[Checked]) -> None:
+    def page(self, rows: Sequence[Checked]) -> None:
         """Check one page of events, each with its link, in position order."""
-        chain = self.chain
-        last = self.position
-        for position, originator_id, version, topic, state, previous, stored_leaf, stored in rows:
-            identity = originator_id.encode("utf-8")
-            kind = topic.encode("utf-8")
-            leaf = _sha256(
-                b"".join(
-                    (
-                        LEAF_PREFIX,
-                        _U64(position),
-                        _U32(len(identity)),
-                        identity,
-                        _U64(version),
-                        _U32(len(kind)),
-                        kind,
-                        _U32(len(state)),
-                        state,
+        chain, last = self.chain, self.position
+        identities, kinds = self.identities, self.kinds
+        sha256, u64, u32, leaf_prefix, chain_prefix = _sha256, _U64, _U32, LEAF_PREFIX, CHAIN_PREFIX
+        due = self.checkpoints[0].position if self.checkpoints else None
+        checked = 0
+        try:
+            for position, stored_id, version, topic, state, previous, stored_leaf, stored in rows:
+                identity = identities.get(stored_id)
+                if identity is None:
+                    identity = self._identity(stored_id)
+                kind = kinds.get(topic)
+                if kind is None:
+                    kind = self._kind(topic)
+                leaf = sha256(
+                    b"".join(
+                        (
+                            leaf_prefix,
+                            u64(position),
+                            identity,
+                            u64(version),
+                            kind,
+                            u32(len(state)),
+                            state,
+                        )
                     )
-                )
-            ).digest()
-            if leaf != stored_leaf or previous != last:
-                self.position, self.chain = last, chain
-                raise self._diagnose(position, originator_id, version, previous)
-            chain = _sha256(CHAIN_PREFIX + chain + leaf).digest()
-            if chain != stored:
-                detail = (
-                    f"the chain hash stored at position {position} does not follow from the "
-                    f"events up to it: the chain record at or just before position {position} "
-                    "was rewritten"
-                )
-                self.position = last
-                raise Tampered(position, CHAIN_ALTERED, detail)
-            last = position
-            self.checked += 1
-            if self.checkpoints and self.checkpoints[0].position <= position:
-                self.position, self.chain = last, chain
-                self.reached(position)
+                ).digest()
+                if leaf != stored_leaf or previous != last:
+                    self.position, self.chain = last, chain
+                    identity_text = self.store.identity(stored_id)
+                    raise self._diagnose(position, identity_text, version, previous)
+                chain = sha256(chain_prefix + chain + leaf).digest()
+                if chain != stored:
+                    detail = (
+                        f"the chain hash stored at position {position} does not follow from "
+                        f"the events up to it: the chain record at or just before position "
+                        f"{position} was rewritten"
+                    )
+                    self.position = last
+                    raise Tampered(position, CHAIN_ALTERED, detail)
+                last = position
+                checked += 1
+                if due is not None and due <= position:
+                    self.position, self.chain = last, chain
+                    self.reached(position)
+                    due = self.checkpoints[0].position if self.checkpoints else None
+        finally:
+            self.checked += checked
         self.position, self.chain = last, chain
+
+    def _identity(self, stored_id: str) -> bytes:
+        if len(self.identities) > CACHED:
+            self.identities.clear()
+        text = self.store.identity(stored_id).encode("utf-8")
+        identity = self.identities[stored_id] = _U32(len(text)) + text
+        return identity
+
+    def _kind(self, topic: str) -> bytes:
+        if len(self.kinds) > CACHED:
+            self.kinds.clear()
+        encoded = topic.encode("utf-8")
+        kind = self.kinds[topic] = _U32(len(encoded)) + encoded
+        return kind
 
     def _diagnose(
         self, position: int, originator_id: str, version: int, previous: int | None
@@ -216,6 +245,23 @@ class _Walk:
             raise Tampered(head + 1, EVENT_MISSING, detail)
 
 
+def _pages(store: ChainStore, head: int, page: int) -> Iterator[Sequence[Checked]]:
+    """The pages of events with their links up to ``head``, each read while the one before
+    is being checked (the database works on the next page while Python hashes this one)."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="verify-read") as reader:
+        pending = reader.submit(store.select_checked, 0, head, page)
+        while True:
+            rows = pending.result()
+            if not rows:
+                return
+            after = rows[-1][0]
+            if after >= head:
+                yield rows
+                return
+            pending = reader.submit(store.select_checked, after, head, page)
+            yield rows
+
+
 def verify(
     store: ChainStore,
     keyring: Keyring | None,
@@ -231,15 +277,10 @@ def verify(
     last_checkpoint = checkpoints[-1].position if checkpoints else None
     walk = _Walk(store, keyring, checkpoints)
     try:
-        after = 0
-        while after < head:
-            rows = store.select_checked(after, head, page)
-            if not rows:
-                break
+        for rows in _pages(store, head, page):
             walk.page(rows)
             if progress is not None:
                 progress(len(rows))
-            after = rows[-1][0]
         walk.end(head)
     except Tampered as found:
         return Verdict(
