@@ -84,7 +84,7 @@ class Integrity:
         ring = self.keyring
         if keyring is not None:
             ring = keyring if ring is None else ring.merge(keyring)
-        return verify(self.store, ring, extra_checkpoints, progress)
+        return verify(self.store, ring, extra_checkpoints, progress=progress)
 
     def latest(self) -> Checkpoint | None:
         """The latest stored checkpoint."""

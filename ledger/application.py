@@ -15,8 +15,8 @@ from eventsourcing.application import (
     Application,
     ProcessingEvent,
 )
-from eventsourcing.domain import MutableOrImmutableAggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Recording
+from eventsourcing.domain import DomainEventProtocol, MutableOrImmutableAggregate
+from eventsourcing.persistence import IntegrityError, JSONTranscoder, Notification, Recording
 from eventsourcing.utils import Environment, EnvType
 
 from ledger.checkout import Checkout
@@ -51,6 +51,9 @@ SNAPSHOT_INTERVAL = 25
 """Plans are snapshotted every 25 events; docs/performance.md has the measurement."""
 PLAN_LOCKS = 64
 """Commands on one plan in one process take turns (one of this many locks, by plan id)."""
+LIBRARY_ATTEMPTS = 10
+"""The eventsourcing PostgreSQL recorder tries each query this many times on a connection
+error; each try waits at most this fraction of the connect timeout for a connection."""
 REQUEST_SCAN_BATCH = 500
 """Events read per query while looking for the events of a request (``events_of_request``)."""
 
@@ -71,6 +74,12 @@ class Counterpart(Application[UUID]):
         self.on_saved: Callable[[int], None] | None = None
         """Told how many events each save stored (a server counts them for its metrics)."""
         super().__init__(env=library_env(self.settings))
+        pool = getattr(getattr(self.recorder, "datastore", None), "pool", None)
+        if pool is not None:  # PostgreSQL: bound the waits of an outage (docs/reliability.md)
+            # A request waits about the connect timeout in all, over the library's tries...
+            pool.timeout = self.settings.postgres_connect_timeout / LIBRARY_ATTEMPTS
+            # ...and once the database is back, the pool reconnects within about as long.
+            pool.reconnect_timeout = self.settings.postgres_connect_timeout
 
     # ---------------------------------------------------------------- wiring
 
@@ -102,6 +111,53 @@ class Counterpart(Application[UUID]):
             if self.on_saved is not None:
                 self.on_saved(len(recordings))
         return recordings
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        """Record the events; a write that conflicts only with itself is taken as done.
+
+        The library tries an insert again when the connection fails; if the failure hid a
+        commit (the database stored the events, then the connection broke before saying so),
+        the retry conflicts with those very events. Taken as a conflict, the command would run
+        again on the plan that already holds it: recorded twice.
+        """
+        try:
+            return super()._record(processing_event)
+        except IntegrityError:
+            recordings = self._recorded_already(processing_event.events)
+            if recordings is None:
+                raise
+            return recordings
+
+    def _recorded_already(
+        self, events: Sequence[DomainEventProtocol[UUID]]
+    ) -> list[Recording[UUID]] | None:
+        """Recordings of these exact events if the store holds them already, else None."""
+        if not events:
+            return None
+        stored = [self.mapper.to_stored_event(event) for event in events]
+        for originator_id in {event.originator_id for event in events}:
+            mine = [s for s in stored if s.originator_id == originator_id]
+            found = self.recorder.select_events(
+                originator_id,
+                gt=mine[0].originator_version - 1,
+                lte=mine[-1].originator_version,
+            )
+            if [(f.topic, f.state) for f in found] != [(m.topic, m.state) for m in mine]:
+                return None
+        position = self.recorder.max_notification_id() or 0  # at or after these events
+        return [
+            Recording(
+                event,
+                Notification(
+                    originator_id=s.originator_id,
+                    originator_version=s.originator_version,
+                    topic=s.topic,
+                    state=s.state,
+                    id=position,
+                ),
+            )
+            for event, s in zip(events, stored, strict=True)
+        ]
 
     def last_saved_position(self) -> int:
         """The global position of the last event this thread saved (0 if none).

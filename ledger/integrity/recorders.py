@@ -63,6 +63,11 @@ class ChainStore(Protocol):
         """An aggregate id as the chain hashes it, from its stored form."""
         ...
 
+    def link_before(self, position: int) -> tuple[int, bytes]:
+        """The last event at or before ``position`` and its link's chain hash (0 and the
+        genesis hash when there is none; 32 zero bytes if that event has no link)."""
+        ...
+
     def find_link(self, originator_id: str, version: int) -> int | None:
         """The position the chain records for an event, if any."""
         ...
@@ -229,6 +234,17 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
         """SQLite keeps UUIDs as 32 hex digits."""
         return _sqlite_id(stored_id)
 
+    def link_before(self, position: int) -> tuple[int, bytes]:
+        """The last event at or before a position and its link's chain hash."""
+        rows = self._read(
+            f"SELECT e.rowid, c.chain_hash FROM {self._events} e LEFT JOIN {CHAIN_TABLE} c "
+            "ON c.position = e.rowid WHERE e.rowid <= ? ORDER BY e.rowid DESC LIMIT 1",
+            (position,),
+        )
+        if not rows:
+            return 0, GENESIS
+        return int(rows[0][0]), bytes(rows[0][1] or bytes(32))
+
     def select_links(self, after: int, stop: int) -> list[Link]:
         """Links after a position, up to ``stop``."""
         rows = self._read(
@@ -381,6 +397,20 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
     def identity(self, stored_id: str) -> str:
         """Read as text already."""
         return stored_id
+
+    def link_before(self, position: int) -> tuple[int, bytes]:
+        """The last event at or before a position and its link's chain hash."""
+        rows = self._read(
+            SQL(
+                "SELECT e.notification_id, c.chain_hash FROM {} e LEFT JOIN {} c "
+                "ON c.position = e.notification_id WHERE e.notification_id <= %s "
+                "ORDER BY e.notification_id DESC LIMIT 1"
+            ).format(self._events, self._chain),
+            (position,),
+        )
+        if not rows:
+            return 0, GENESIS
+        return int(rows[0][0]), bytes(rows[0][1] or bytes(32))
 
     def select_checked(self, after: int, stop: int, limit: int) -> Sequence[Checked]:
         """Events after a position with their links."""

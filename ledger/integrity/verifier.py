@@ -15,11 +15,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from ledger.integrity.chain import CHAIN_PREFIX, GENESIS, LEAF_PREFIX
+from ledger.integrity.chain import CHAIN_PREFIX, LEAF_PREFIX
 from ledger.integrity.recorders import ChainStore, Checked
 from ledger.integrity.signing import Checkpoint, Keyring
 
 PAGE = 2000
+CHUNK = 50_000
+"""Events per range: the unit of work of a parallel verification."""
 CACHED = 100_000
 """Aggregate ids and topics whose encoded form a verification keeps (then starts afresh)."""
 
@@ -66,16 +68,33 @@ _sha256 = hashlib.sha256
 
 
 @dataclass
+class RangeResult:
+    """What checking the events in ``(after, upto]`` found."""
+
+    after: int
+    upto: int
+    checked: int
+    problem: tuple[int, str, str] | None
+    observed: dict[int, str | None]
+    """The stored chain hash at each wanted position (None: no event there)."""
+
+
+@dataclass
 class _Walk:
-    """The running state of a verification."""
+    """Checks events against their links, page by page, within one range of positions.
+
+    Each link's chain hash is checked against the stored chain hash of the link before it
+    and the event's recomputed leaf; by induction from the genesis hash, all of them hold
+    exactly when the whole stored chain equals the chain recomputed from the events. So any
+    range can be checked on its own (in parallel), given the link just before it.
+    """
 
     store: ChainStore
-    keyring: Keyring | None
-    checkpoints: list[Checkpoint]
-    position: int = 0
-    chain: bytes = GENESIS
+    position: int
+    chain: bytes
+    wanted: list[int]
     checked: int = 0
-    checkpoints_checked: int = 0
+    observed: dict[int, str | None] = field(default_factory=dict)
     identities: dict[str, bytes] = field(default_factory=dict)
     kinds: dict[str, bytes] = field(default_factory=dict)
 
@@ -84,7 +103,7 @@ class _Walk:
         chain, last = self.chain, self.position
         identities, kinds = self.identities, self.kinds
         sha256, u64, u32, leaf_prefix, chain_prefix = _sha256, _U64, _U32, LEAF_PREFIX, CHAIN_PREFIX
-        due = self.checkpoints[0].position if self.checkpoints else None
+        due = self.wanted[0] if self.wanted else None
         checked = 0
         try:
             for position, stored_id, version, topic, state, previous, stored_leaf, stored in rows:
@@ -111,24 +130,27 @@ class _Walk:
                     self.position, self.chain = last, chain
                     identity_text = self.store.identity(stored_id)
                     raise self._diagnose(position, identity_text, version, previous)
-                chain = sha256(chain_prefix + chain + leaf).digest()
-                if chain != stored:
+                if sha256(chain_prefix + chain + leaf).digest() != stored:
                     detail = (
                         f"the chain hash stored at position {position} does not follow from "
-                        f"the events up to it: the chain record at or just before position "
-                        f"{position} was rewritten"
+                        f"the one before it and the event: the chain record at position "
+                        f"{position} (or just before it) was rewritten"
                     )
                     self.position = last
                     raise Tampered(position, CHAIN_ALTERED, detail)
-                last = position
+                chain, last = stored, position
                 checked += 1
                 if due is not None and due <= position:
-                    self.position, self.chain = last, chain
-                    self.reached(position)
-                    due = self.checkpoints[0].position if self.checkpoints else None
+                    self._observe(position, chain)
+                    due = self.wanted[0] if self.wanted else None
         finally:
             self.checked += checked
         self.position, self.chain = last, chain
+
+    def _observe(self, position: int, chain: bytes) -> None:
+        while self.wanted and self.wanted[0] <= position:
+            wanted = self.wanted.pop(0)
+            self.observed[wanted] = chain.hex() if wanted == position else None
 
     def _identity(self, stored_id: str) -> bytes:
         if len(self.identities) > CACHED:
@@ -205,107 +227,170 @@ class _Walk:
         )
         return Tampered(position, EVENT_MISSING, detail[0].upper() + detail[1:])
 
-    def reached(self, position: int) -> None:
-        """Check the checkpoints at or before ``position`` against the recomputed chain."""
-        while self.checkpoints and self.checkpoints[0].position <= position:
-            self._checkpoint(self.checkpoints.pop(0))
-
-    def _checkpoint(self, checkpoint: Checkpoint) -> None:
-        if self.keyring is not None:
-            problem = self.keyring.check(checkpoint)
-            if problem is not None:
-                detail = f"the checkpoint at position {checkpoint.position}: {problem}"
-                raise Tampered(checkpoint.position, CHECKPOINT_INVALID, detail)
-        if checkpoint.position != self.position:
-            detail = (
-                f"a checkpoint was signed at position {checkpoint.position}, where the ledger "
-                "now has no event: it was deleted"
-            )
-            raise Tampered(checkpoint.position, EVENT_MISSING, detail)
-        if checkpoint.chain_hash != self.chain.hex():
-            detail = (
-                f"the history up to position {checkpoint.position} differs from the checkpoint "
-                f"signed there at {checkpoint.issued_at}: events at or before it were "
-                "rewritten together with their chain records"
-            )
-            raise Tampered(checkpoint.position, CHECKPOINT_MISMATCH, detail)
-        self.checkpoints_checked += 1
-
-    def end(self, head: int) -> None:
-        """Links or checkpoints beyond the last event mean the ledger lost its tail."""
-        beyond = self.store.select_links(self.position, head)
+    def end(self, upto: int) -> None:
+        """Links beyond the last event mean the ledger lost its tail."""
+        beyond = self.store.select_links(self.position, upto)
         if beyond:
             raise self._missing(beyond[0].position)
-        if self.checkpoints:
-            checkpoint = self.checkpoints[0]
-            detail = (
-                f"a checkpoint was signed at position {checkpoint.position}, but the ledger "
-                f"ends at position {head}: events after it were deleted"
-            )
-            raise Tampered(head + 1, EVENT_MISSING, detail)
+        for wanted in self.wanted:
+            self.observed[wanted] = None
 
 
-def _pages(store: ChainStore, head: int, page: int) -> Iterator[Sequence[Checked]]:
-    """The pages of events with their links up to ``head``, each read while the one before
-    is being checked (the database works on the next page while Python hashes this one)."""
+def _pages(store: ChainStore, after: int, upto: int, page: int) -> Iterator[Sequence[Checked]]:
+    """The pages of events with their links in ``(after, upto]``, each read while the one
+    before is being checked (the database works on the next page while Python hashes)."""
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="verify-read") as reader:
-        pending = reader.submit(store.select_checked, 0, head, page)
+        pending = reader.submit(store.select_checked, after, upto, page)
         while True:
             rows = pending.result()
             if not rows:
                 return
-            after = rows[-1][0]
-            if after >= head:
+            last = rows[-1][0]
+            if last >= upto:
                 yield rows
                 return
-            pending = reader.submit(store.select_checked, after, head, page)
+            pending = reader.submit(store.select_checked, last, upto, page)
             yield rows
+
+
+def check_range(
+    store: ChainStore,
+    after: int,
+    upto: int,
+    wanted: list[int],
+    *,
+    last: bool,
+    progress: Callable[[int], None] | None = None,
+    page: int = PAGE,
+) -> RangeResult:
+    """Check the events in ``(after, upto]`` and observe the chain at ``wanted`` positions;
+    ``last``: the range ends at the head, so links beyond the last event are missing ones."""
+    position, chain = store.link_before(after)
+    walk = _Walk(store, position, chain, sorted(wanted))
+    try:
+        for rows in _pages(store, after, upto, page):
+            walk.page(rows)
+            if progress is not None:
+                progress(len(rows))
+        if last:
+            walk.end(upto)
+        else:
+            walk._observe(upto, walk.chain)
+    except Tampered as found:
+        problem = (found.position, found.problem, found.detail)
+        return RangeResult(after, upto, walk.checked, problem, walk.observed)
+    return RangeResult(after, upto, walk.checked, None, walk.observed)
+
+
+Runner = Callable[[list[tuple[int, int, list[int], bool]]], Iterator[RangeResult]]
+"""Checks ranges ``(after, upto, wanted, last)`` and yields their results in order."""
 
 
 def verify(
     store: ChainStore,
     keyring: Keyring | None,
     extra_checkpoints: Iterable[Checkpoint] = (),
+    *,
     progress: Callable[[int], None] | None = None,
     page: int = PAGE,
+    runner: Runner | None = None,
+    chunk: int = CHUNK,
 ) -> Verdict:
-    """Verify the whole ledger; ``progress`` is told how many events each page checked."""
+    """Verify the whole ledger; ``progress`` is told how many events were checked.
+
+    ``runner`` checks the ranges elsewhere (``ledger.integrity.parallel``); by default they
+    are checked here, one after another.
+    """
     head = max(store.max_notification_id() or 0, store.chain_head()[0])
     checkpoints = sorted(
         [*store.select_checkpoints(), *extra_checkpoints], key=lambda c: c.position
     )
     last_checkpoint = checkpoints[-1].position if checkpoints else None
-    walk = _Walk(store, keyring, checkpoints)
+    bounds = list(range(0, head, chunk)) or [0]
+    ranges = [
+        (
+            after,
+            min(after + chunk, head),
+            [c.position for c in checkpoints if after < c.position <= after + chunk],
+            after + chunk >= head,
+        )
+        for after in bounds
+    ]
+
+    def here(todo: list[tuple[int, int, list[int], bool]]) -> Iterator[RangeResult]:
+        for after, upto, wanted, last in todo:
+            yield check_range(store, after, upto, wanted, last=last, progress=progress, page=page)
+
+    checked = checkpoints_checked = 0
+    pending = list(checkpoints)
     try:
-        for rows in _pages(store, head, page):
-            walk.page(rows)
-            if progress is not None:
-                progress(len(rows))
-        walk.end(head)
+        for result in (runner or here)(ranges):
+            if runner is not None and progress is not None:
+                progress(result.checked)
+            checked += result.checked
+            bad = result.problem
+            while pending and pending[0].position <= result.upto:
+                checkpoint = pending[0]
+                if bad is not None and checkpoint.position >= bad[0]:
+                    break
+                _check_checkpoint(checkpoint, keyring, result.observed.get(checkpoint.position))
+                pending.pop(0)
+                checkpoints_checked += 1
+            if bad is not None:
+                raise Tampered(*bad)
+        if pending:
+            checkpoint = pending[0]
+            detail = (
+                f"a checkpoint was signed at position {checkpoint.position}, but the ledger "
+                f"ends at position {head}: events after it were deleted"
+            )
+            raise Tampered(head + 1, EVENT_MISSING, detail)
     except Tampered as found:
         return Verdict(
             ok=False,
-            checked=walk.checked,
+            checked=checked,
             first_bad_position=found.position,
             detail=found.detail,
             problem=found.problem,
-            checkpoints_checked=walk.checkpoints_checked,
+            checkpoints_checked=checkpoints_checked,
             head=head,
             last_checkpoint=last_checkpoint,
         )
-    if keyring is None and walk.checkpoints_checked:
+    if keyring is None and checkpoints_checked:
         signatures = "; checkpoint signatures were not checked (no public key configured)"
     else:
         signatures = ""
     return Verdict(
         ok=True,
-        checked=walk.checked,
+        checked=checked,
         first_bad_position=None,
         detail=(
-            f"{walk.checked} events and {walk.checkpoints_checked} checkpoints agree with "
-            f"the chain{signatures}"
+            f"{checked} events and {checkpoints_checked} checkpoints agree with the chain"
+            f"{signatures}"
         ),
-        checkpoints_checked=walk.checkpoints_checked,
+        checkpoints_checked=checkpoints_checked,
         head=head,
         last_checkpoint=last_checkpoint,
     )
+
+
+def _check_checkpoint(checkpoint: Checkpoint, keyring: Keyring | None, seen: str | None) -> None:
+    """A checkpoint must be validly signed and name the chain hash stored at its position."""
+    if keyring is not None:
+        problem = keyring.check(checkpoint)
+        if problem is not None:
+            detail = f"the checkpoint at position {checkpoint.position}: {problem}"
+            raise Tampered(checkpoint.position, CHECKPOINT_INVALID, detail)
+    if seen is None:
+        detail = (
+            f"a checkpoint was signed at position {checkpoint.position}, where the ledger "
+            "now has no event: it was deleted"
+        )
+        raise Tampered(checkpoint.position, EVENT_MISSING, detail)
+    if checkpoint.chain_hash != seen:
+        detail = (
+            f"the history up to position {checkpoint.position} differs from the checkpoint "
+            f"signed there at {checkpoint.issued_at}: events at or before it were "
+            "rewritten together with their chain records"
+        )
+        raise Tampered(checkpoint.position, CHECKPOINT_MISMATCH, detail)

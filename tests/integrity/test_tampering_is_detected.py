@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ledger.application import Counterpart
-from ledger.integrity import Keyring, Notary, Signer, chain_store, verify
+from ledger.integrity import ChainStore, Checkpoint, Keyring, Notary, Signer, Verdict, chain_store
+from ledger.integrity import verify as verify_once
 from ledger.integrity.verifier import (
     CHECKPOINT_INVALID,
     CHECKPOINT_MISMATCH,
@@ -17,6 +20,21 @@ from tests.integrity.tamper import Intruder
 
 def head(app: Counterpart) -> int:
     return int(app.recorder.max_notification_id() or 0)
+
+
+def verify(
+    store: ChainStore, keyring: Keyring, extra_checkpoints: Sequence[Checkpoint] = ()
+) -> Verdict:
+    """Verify as one range, and again in ranges of 7 events: both must find the same."""
+    whole = verify_once(store, keyring, extra_checkpoints)
+    split = verify_once(store, keyring, extra_checkpoints, chunk=7)
+    assert (split.ok, split.first_bad_position, split.problem, split.checked) == (
+        whole.ok,
+        whole.first_bad_position,
+        whole.problem,
+        whole.checked,
+    ), (whole, split)
+    return whole
 
 
 def test_an_untouched_ledger_verifies_ok_with_its_checkpoint(
