@@ -18,6 +18,7 @@ from api.cli import STATE, JsonOption, cli, echo_json, fail, progress, running
 from api.integrity import Integrity, NoCheckpoint, renderer
 from ledger.integrity import Checkpoint, KeyFileError, Keyring, Signer
 from ledger.integrity.export import verify_export
+from ledger.integrity.parallel import default_workers, processes
 from ledger.transcodings import ledger_transcoder
 
 keys_cli = typer.Typer(
@@ -25,6 +26,10 @@ keys_cli = typer.Typer(
     no_args_is_help=True,
 )
 cli.add_typer(keys_cli, name="keys")
+
+PARALLEL_FROM = 200_000
+"""Ledgers at least this long are verified by one process per core (below, starting the
+processes costs more than it saves)."""
 
 PublicKeyOption = Annotated[
     Path | None,
@@ -124,6 +129,16 @@ def verify(
         ),
     ] = None,
     public_key: PublicKeyOption = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="Processes that hash in parallel (default: one per core for ledgers of "
+            f"{PARALLEL_FROM:,} events or more, else 1).",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Recompute the hash chain over every event; check the links and every signed checkpoint.
@@ -136,8 +151,11 @@ def verify(
     keyring = _keyring(public_key)
     with integrity() as audit:
         head = audit.store.max_notification_id() or 0
+        if workers is None:
+            workers = default_workers() if head >= PARALLEL_FROM else 1
+        runner = processes(STATE.settings, workers) if workers > 1 else None
         with progress(head, "verifying", shown=not as_json) as advance:
-            verdict = audit.verify(extra, keyring, advance)
+            verdict = audit.verify(extra, keyring, advance, runner)
     if as_json:
         echo_json(verdict.as_dict())
     elif verdict.ok:

@@ -25,6 +25,7 @@ from ledger.integrity import (
 )
 from ledger.integrity.export import Render, export_lines
 from ledger.integrity.recorders import RawEvent
+from ledger.integrity.verifier import Runner
 from ledger.settings import Settings
 from projections.plan_view import ENVELOPE, moment, plain
 
@@ -79,12 +80,13 @@ class Integrity:
         extra_checkpoints: Iterable[Checkpoint] = (),
         keyring: Keyring | None = None,
         progress: Callable[[int], None] | None = None,
+        runner: Runner | None = None,
     ) -> Verdict:
         """Recompute the chain and check it against the links and every checkpoint."""
         ring = self.keyring
         if keyring is not None:
             ring = keyring if ring is None else ring.merge(keyring)
-        return verify(self.store, ring, extra_checkpoints, progress=progress)
+        return verify(self.store, ring, extra_checkpoints, progress=progress, runner=runner)
 
     def latest(self) -> Checkpoint | None:
         """The latest stored checkpoint."""

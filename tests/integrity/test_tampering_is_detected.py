@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from ledger.application import Counterpart
 from ledger.integrity import ChainStore, Checkpoint, Keyring, Notary, Signer, Verdict, chain_store
 from ledger.integrity import verify as verify_once
+from ledger.integrity.parallel import processes
 from ledger.integrity.verifier import (
     CHECKPOINT_INVALID,
     CHECKPOINT_MISMATCH,
@@ -15,6 +16,7 @@ from ledger.integrity.verifier import (
     ORDER_CHANGED,
     PAYLOAD_CHANGED,
 )
+from ledger.settings import Settings
 from tests.integrity.tamper import Intruder
 
 
@@ -182,4 +184,22 @@ def test_a_checkpoint_the_auditor_kept_catches_a_rewrite_that_also_removed_check
         False,
         kept[0].position,
         CHECKPOINT_MISMATCH,
+    )
+
+
+def test_verifying_in_worker_processes_finds_the_same_as_in_one(
+    filled: Counterpart, keyring: Keyring, intruder: Intruder, settings: Settings
+) -> None:
+    runner = processes(settings, workers=2)
+    store = chain_store(filled.recorder)
+    intact = verify_once(store, keyring, runner=runner, chunk=10)
+    assert (intact.ok, intact.checked, intact.checkpoints_checked) == (True, head(filled), 1)
+    intruder.swap(30, 40)
+    parallel = verify_once(store, keyring, runner=runner, chunk=10)
+    alone = verify_once(store, keyring)
+    assert (parallel.ok, parallel.first_bad_position, parallel.problem, parallel.checked) == (
+        False,
+        30,
+        ORDER_CHANGED,
+        alone.checked,
     )
