@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor, SQLiteDatastore
 from psycopg import Cursor
@@ -94,7 +94,8 @@ class ChainStore(Protocol):
         ...
 
 
-def _link_row(link: Link) -> tuple[int, int, str, int, bytes, bytes]:
+def link_row(link: Link) -> tuple[int, int, str, int, bytes, bytes]:
+    """A link as a row of the chain table."""
     return (
         link.position,
         link.previous_position,
@@ -141,10 +142,30 @@ class _Head:
             self._committed = head
 
 
+class _Remembering(ApplicationRecorder):
+    """Settles the remembered head once an insert transaction committed or failed."""
+
+    _head: _Head
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """Insert events and their links in one transaction."""
+        try:
+            ids: Sequence[int] | None = super().insert_events(  # type: ignore[safe-super]
+                stored_events, **kwargs
+            )  # (the concrete recorder comes next in the MRO)
+        except BaseException:
+            self._head.settled(committed=False)
+            raise
+        self._head.settled(committed=True)
+        return ids
+
+
 # --------------------------------------------------------------------------- SQLite
 
 
-class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
+class ChainedSQLiteRecorder(_Remembering, SQLiteApplicationRecorder):
     """SQLite's application recorder, extending the chain in each insert transaction."""
 
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
@@ -179,21 +200,9 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
                 head = (int(row[0]), bytes(row[1])) if row else (0, GENESIS)
             links = extend(head[0], head[1], _raw(ids, stored_events))
             c.executemany(
-                f"INSERT INTO {CHAIN_TABLE} VALUES (?,?,?,?,?,?)", [_link_row(x) for x in links]
+                f"INSERT INTO {CHAIN_TABLE} VALUES (?,?,?,?,?,?)", [link_row(x) for x in links]
             )
             self._head.extended(links)
-        return ids
-
-    def insert_events(
-        self, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        """Insert events and their links in one transaction."""
-        try:
-            ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
-        except BaseException:
-            self._head.settled(committed=False)
-            raise
-        self._head.settled(committed=True)
         return ids
 
     def _read(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
@@ -304,7 +313,7 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
             raw = [(r[0], _sqlite_id(r[1]), r[2], r[3], bytes(r[4])) for r in c.fetchall()]
             links = extend(0, GENESIS, raw)
             c.executemany(
-                f"INSERT INTO {CHAIN_TABLE} VALUES (?,?,?,?,?,?)", [_link_row(x) for x in links]
+                f"INSERT INTO {CHAIN_TABLE} VALUES (?,?,?,?,?,?)", [link_row(x) for x in links]
             )
             return len(links)
 
@@ -312,7 +321,7 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
 # ----------------------------------------------------------------------- PostgreSQL
 
 
-class ChainedPostgresRecorder(PostgresApplicationRecorder):
+class ChainedPostgresRecorder(_Remembering, PostgresApplicationRecorder):
     """PostgreSQL's application recorder, extending the chain under the events table lock."""
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
@@ -342,18 +351,6 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         self._insert_links = SQL("INSERT INTO {} VALUES (%s,%s,%s,%s,%s,%s)").format(self._chain)
         self._head = _Head()
 
-    def insert_events(
-        self, stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        """Insert events and their links in one transaction."""
-        try:
-            ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
-        except BaseException:
-            self._head.settled(committed=False)
-            raise
-        self._head.settled(committed=True)
-        return ids
-
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
@@ -365,7 +362,7 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
                 row = curs.fetchone()
                 head = (row["position"], bytes(row["chain_hash"])) if row else (0, GENESIS)
             links = extend(head[0], head[1], _raw(ids, stored_events))
-            curs.executemany(self._insert_links, [_link_row(x) for x in links])
+            curs.executemany(self._insert_links, [link_row(x) for x in links])
             self._head.extended(links)
         return ids
 
@@ -501,7 +498,7 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
                 ).format(self._events)
             )
             links = extend(0, GENESIS, [(r[0], r[1], r[2], r[3], bytes(r[4])) for r in curs])
-            curs.executemany(self._insert_links, [_link_row(x) for x in links])
+            curs.executemany(self._insert_links, [link_row(x) for x in links])
             return len(links)
 
 

@@ -128,12 +128,7 @@ class Signer:
     @classmethod
     def from_file(cls, path: Path) -> Signer:
         """A signer from a PEM file."""
-        try:
-            pem = path.read_bytes()
-        except OSError as error:
-            msg = f"cannot read the signing key {path}: {error.strerror or error}"
-            raise KeyFileError(msg) from None
-        return cls.from_pem(pem, str(path))
+        return cls.from_pem(_read(path, "the signing key"), str(path))
 
     def private_pem(self) -> bytes:
         """The private key as unencrypted PKCS#8 PEM (for ``keys generate``)."""
@@ -175,12 +170,7 @@ class Keyring:
     @classmethod
     def from_file(cls, path: Path) -> Keyring:
         """A keyring of one public key read from a PEM file."""
-        try:
-            pem = path.read_bytes()
-        except OSError as error:
-            msg = f"cannot read the public key {path}: {error.strerror or error}"
-            raise KeyFileError(msg) from None
-        return cls.from_pem(pem, str(path))
+        return cls.from_pem(_read(path, "the public key"), str(path))
 
     def merge(self, other: Keyring) -> Keyring:
         """The keys of both."""
@@ -199,3 +189,11 @@ class Keyring:
         except (InvalidSignature, ValueError, OverflowError, struct.error):
             return "checkpoint signature invalid"
         return None
+
+
+def _read(path: Path, what: str) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as error:
+        msg = f"cannot read {what} {path}: {error.strerror or error}"
+        raise KeyFileError(msg) from None
