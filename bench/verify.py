@@ -1,23 +1,30 @@
 """Verification and append cost of the hash chain, on each backend, in one run.
 
 Prints, per backend:
-- the raw read rate of the ledger's events (the same pages of the same rows the verifier reads,
-  without hashing) and the verify rate over them (hashes recomputed, links and signed
-  checkpoints compared); goal: verify >= 50% of the raw read rate;
+- the raw read rate of the ledger's events (plain SQL over the same rows, in the verifier's
+  page size, nothing else), the library's own read rate (``select_notifications``), and the
+  verify rate (every hash recomputed, links and signed checkpoints compared); goal: verify
+  >= 50% of the raw read rate;
 - the append rate with the chain on and off (the chained recorder against the library's own,
   same events, same transaction sizes, alternating rounds); goal: on >= 80% of off.
 
     .venv/bin/python bench/verify.py [--backend both] [--plans 200] [--rounds 5]
+
+"verify" checks in this process; "verify xN" in one worker process per core
+(``counterpart verify --workers``).
 """
 
 from __future__ import annotations
 
 import argparse
+import sqlite3
 import time
 import uuid
 from collections.abc import Callable
 from dataclasses import replace
+from typing import Any
 
+import psycopg
 from _support import (
     DEFAULT_POSTGRES_URL,
     PLAN_EVENTS,
@@ -35,7 +42,8 @@ from eventsourcing.utils import Environment, EnvType
 from ledger.application import Counterpart
 from ledger.clock import SimulatedClock
 from ledger.integrity import Keyring, Notary, Signer, chain_store, verify
-from ledger.integrity.recorders import ChainStore
+from ledger.integrity.parallel import default_workers, processes
+from ledger.persistence import postgres_parts
 from ledger.settings import Settings
 
 PAGE = 2000
@@ -63,15 +71,47 @@ def rate(count: int, seconds: float) -> str:
     return f"{count / seconds:>10,.0f}/s"
 
 
-def raw_read(store: ChainStore, head: int) -> float:
-    """Seconds to read every event in pages, as the verifier reads them, hashing nothing."""
+def raw_read(settings: Settings, head: int) -> float:
+    """Seconds to read every event row in pages of the verifier's size, with nothing else:
+    plain SQL on a connection of its own, rows as plain tuples, no hashing, no links."""
+    if settings.is_postgres:
+        parts = postgres_parts(settings.database_url)
+        statement = (
+            f"SELECT notification_id, originator_id::text, originator_version, topic, state "
+            f"FROM {parts['schema']}.counterpart_events WHERE notification_id > %s "
+            "AND notification_id <= %s ORDER BY notification_id LIMIT %s"
+        )
+        connection: Any = psycopg.connect(settings.database_url.split("?")[0], autocommit=True)
+        cursor = connection.cursor(binary=True)
+    else:
+        statement = (
+            "SELECT rowid, originator_id, originator_version, topic, state FROM stored_events "
+            "WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?"
+        )
+        connection = sqlite3.connect(settings.database_url.removeprefix("sqlite:///"))
+        cursor = connection.cursor()
     started = time.perf_counter()
     after = 0
     while after < head:
-        events = store.select_raw_events(after, head, PAGE)
-        if not events:
+        cursor.execute(statement, (after, head, PAGE))
+        rows = cursor.fetchall()
+        if not rows:
             break
-        after = events[-1][0]
+        after = rows[-1][0]
+    elapsed = time.perf_counter() - started
+    connection.close()
+    return elapsed
+
+
+def library_read(app: Counterpart, head: int) -> float:
+    """Seconds to read every event through the library's ``select_notifications``."""
+    started = time.perf_counter()
+    after = 0
+    while after < head:
+        notes = app.recorder.select_notifications(start=after + 1, limit=PAGE)
+        if not notes:
+            break
+        after = notes[-1].id
     return time.perf_counter() - started
 
 
@@ -135,22 +175,32 @@ def run(backend: str, postgres_url: str, plans: int, rounds: int) -> None:
         store = chain_store(app.recorder)
         keyring = Keyring([signer.public_key])
         reads: list[float] = []
+        library: list[float] = []
         verifies: list[float] = []
-        for _ in range(rounds):  # alternate, so both see the same cache and machine state
-            reads.append(raw_read(store, head))
-            started = time.perf_counter()
-            verdict = verify(store, keyring)
-            verifies.append(time.perf_counter() - started)
-            if not verdict.ok or verdict.checked != head:
-                raise SystemExit(f"verification failed: {verdict.detail}")
+        parallel: list[float] = []
+        workers = default_workers()
+        runner = processes(settings, workers)
+        for _ in range(rounds):  # alternate, so all of them see the same cache and machine
+            reads.append(raw_read(settings, head))
+            library.append(library_read(app, head))
+            for times, options in ((verifies, {}), (parallel, {"runner": runner})):
+                started = time.perf_counter()
+                verdict = verify(store, keyring, **options)  # type: ignore[arg-type]
+                times.append(time.perf_counter() - started)
+                if not verdict.ok or verdict.checked != head:
+                    raise SystemExit(f"verification failed: {verdict.detail}")
         app.close()
-        read, checked = head / min(reads), head / min(verifies)
-        print(f"[{backend}] raw read   {rate(head, min(reads))}  (best of {rounds})")
-        print(
-            f"[{backend}] verify     {rate(head, min(verifies))}  "
-            f"({verdict.checkpoints_checked} checkpoints)  ratio {checked / read:.2f} "
-            "(goal >= 0.50)"
-        )
+        read = head / min(reads)
+        print(f"[{backend}] raw read      {rate(head, min(reads))}  (plain SQL, best of {rounds})")
+        print(f"[{backend}] library read  {rate(head, min(library))}  (select_notifications)")
+        for label, times in (("verify", verifies), (f"verify x{workers}", parallel)):
+            checked = head / min(times)
+            print(
+                f"[{backend}] {label:<13} {rate(head, min(times))}  "
+                f"({verdict.checkpoints_checked} checkpoints)  ratio to raw read "
+                f"{checked / read:.2f} (goal >= 0.50), to library read "
+                f"{checked * min(library) / head:.2f}"
+            )
         samples = sample_events(settings, 2000)
     for per_save in (1, 10):
         on, off = append_rounds(backend, postgres_url, samples[: 400 * per_save], per_save, rounds)
