@@ -37,6 +37,7 @@ bench: install
 	$(BIN)/python bench/commands.py
 	$(BIN)/python bench/snapshots.py
 	$(BIN)/python bench/projections.py
+	$(BIN)/python bench/scaleout.py
 	$(BIN)/python bench/verify.py
 
 clean:

@@ -544,7 +544,8 @@ def export(
         except OSError as error:
             fail(f"cannot write {output}: {error.strerror or error}")
     if output is not None:
-        typer.echo(f"exported {written} lines to {output}", err=True)
+        what = f"{written} lines" if verifiable else f"{written} events"
+        typer.echo(f"exported {what} to {output}", err=True)
 
 
 def _plain_lines(app: Counterpart, output: Path | None) -> Iterator[dict[str, Any]]:

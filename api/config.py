@@ -23,6 +23,8 @@ class ServerSettings:
     read_your_writes_timeout: float = 5.0
     poll_interval: float = 0.1
     idempotency_lease_seconds: float = 30.0
+    request_timeout: float = 15.0
+    """Seconds after which a request that has not answered gets 503 (docs/reliability.md)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServerSettings:
@@ -42,6 +44,7 @@ class ServerSettings:
             idempotency_lease_seconds=_number(
                 env, "COUNTERPART_IDEMPOTENCY_LEASE_SECONDS", cls.idempotency_lease_seconds
             ),
+            request_timeout=_number(env, "COUNTERPART_REQUEST_TIMEOUT", cls.request_timeout),
         )
 
 

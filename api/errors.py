@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-import psycopg
-import psycopg_pool
 import structlog
-from eventsourcing import persistence
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -24,6 +20,7 @@ from ledger.domain import (
     RuleViolation,
     VersionMismatch,
 )
+from projections.embedded import UNAVAILABLE
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:counterpart:problem:"
@@ -211,11 +208,6 @@ def install(app: FastAPI) -> None:
             error.status_code, slug, title, detail, headers=dict(error.headers or {})
         )
 
-    @app.exception_handler(persistence.OperationalError)
-    @app.exception_handler(persistence.InterfaceError)
-    @app.exception_handler(psycopg.OperationalError)
-    @app.exception_handler(psycopg_pool.PoolTimeout)
-    @app.exception_handler(sqlite3.OperationalError)
     def on_unavailable(request: Request, error: Exception) -> JSONResponse:
         structlog.get_logger("counterpart.api").warning(
             "database_unavailable", error=f"{type(error).__name__}: {error}"
@@ -228,6 +220,9 @@ def install(app: FastAPI) -> None:
             "Idempotency-Key, so that a command is applied at most once)",
             headers={"Retry-After": "1"},
         )
+
+    for unavailable in UNAVAILABLE:  # the database is away: 503, never 500
+        app.add_exception_handler(unavailable, on_unavailable)
 
     @app.exception_handler(Exception)
     def on_unexpected(request: Request, error: Exception) -> JSONResponse:

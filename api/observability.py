@@ -1,7 +1,10 @@
-"""Request ids, the one log line per request, Prometheus metrics and the body size limit."""
+"""Request ids, the one log line per request, Prometheus metrics, the body size limit and the
+request deadline."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -86,6 +89,28 @@ class Metrics:
         )
 
 
+def _timed_out(seconds: float) -> bytes:
+    return json.dumps(
+        {
+            "type": TYPE_PREFIX + "unavailable",
+            "title": "Service unavailable",
+            "status": 503,
+            "detail": f"no answer within {seconds:g} s (the database may be unreachable or "
+            "busy); retry shortly with the same Idempotency-Key, so that a command is applied "
+            "at most once",
+        }
+    ).encode()
+
+
+def request_timeout(scope: Scope) -> float | None:
+    """The running server's request deadline (None before its lifespan has started)."""
+    app = scope.get("app")
+    services = getattr(getattr(app, "state", None), "services", None)
+    server = getattr(services, "server", None)
+    seconds = getattr(server, "request_timeout", None)
+    return float(seconds) if isinstance(seconds, int | float) else None
+
+
 def _too_large(limit: int) -> bytes:
     return json.dumps(
         {
@@ -152,7 +177,7 @@ class RequestLog:
             if length and (not (length.isascii() and length.isdigit()) or int(length) > limit):
                 await self._reject(send_with_id)
             else:
-                await self.app(scope, limited_receive, send_with_id)
+                await self._within_deadline(scope, limited_receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
             route = scope.get("route")
@@ -171,6 +196,56 @@ class RequestLog:
                 status=status,
                 duration_ms=round(elapsed * 1000, 3),
             )
+
+    async def _within_deadline(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the app; if it has not begun to answer by the deadline, answer 503 for it.
+
+        The request's work goes on (a thread cannot be stopped) and its answer is dropped; a
+        command it completes is kept for the Idempotency-Key, so a retry gets its answer.
+        """
+        seconds = request_timeout(scope)
+        if seconds is None:
+            await self.app(scope, receive, send)
+            return
+        started = False
+        abandoned = False
+
+        async def guarded_send(message: Message) -> None:
+            nonlocal started
+            if abandoned:
+                return
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        task = asyncio.ensure_future(self.app(scope, receive, guarded_send))
+        done, _ = await asyncio.wait({task}, timeout=seconds)
+        if task in done or started:
+            await task
+            return
+        abandoned = True
+        task.add_done_callback(self._finished_late)
+        self.log.warning("request_timeout", seconds=seconds, path=scope.get("path"))
+        body = _timed_out(seconds)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 503,
+                "headers": [
+                    (b"content-type", PROBLEM_JSON.encode()),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"retry-after", b"1"),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    def _finished_late(self, task: asyncio.Future[None]) -> None:
+        """A request answered 503 at its deadline has ended; log how, if it failed."""
+        with contextlib.suppress(asyncio.CancelledError):
+            error = task.exception()
+            if error is not None:
+                self.log.warning("late_request_failed", error=f"{type(error).__name__}: {error}")
 
     async def _reject(self, send: Send) -> None:
         body = _too_large(self.max_body_bytes)

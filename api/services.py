@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from api.config import ServerSettings
-from api.idempotency import Idempotency
+from api.idempotency import Idempotency, ledger_head_query
 from api.integrity import Integrity
 from ledger.application import Counterpart
 from ledger.clock import Clock
@@ -47,7 +47,12 @@ class Services:
                 embedded = None
                 runner = Runner(app, store, all_projections(app))
             runner.setup()
-            idempotency = Idempotency(store, server.idempotency_lease_seconds)
+            events_table = str(getattr(app.recorder, "events_table_name", "stored_events"))
+            idempotency = Idempotency(
+                store,
+                server.idempotency_lease_seconds,
+                ledger_head_query(store.dialect, events_table),
+            )
             idempotency.create()
             integrity = Integrity.open(app, settings)
             services = cls(settings, server, app, store, runner, idempotency, integrity, embedded)

@@ -54,6 +54,9 @@ PLAN_LOCKS = 64
 LIBRARY_ATTEMPTS = 10
 """The eventsourcing PostgreSQL recorder tries each query this many times on a connection
 error; each try waits at most this fraction of the connect timeout for a connection."""
+SHARED_PLAN_COMMANDS = 20
+"""After another process changed a plan under its kept copy, this many commands load it fresh
+first (a query) rather than try the kept copy (a conflicting insert, then the same load)."""
 REQUEST_SCAN_BATCH = 500
 """Events read per query while looking for the events of a request (``events_of_request``)."""
 
@@ -71,6 +74,9 @@ class Counterpart(Application[UUID]):
         self._plans: Checkout[Plan] = Checkout(self.settings.cache_size)
         self._identities: Checkout[Actor] = Checkout(self.settings.cache_size)
         self._plan_locks = [threading.Lock() for _ in range(PLAN_LOCKS)]
+        self._shared: dict[UUID, int] = {}
+        """Plans whose kept copy went stale (another process wrote): commands left to load
+        them fresh (one query for the newer events) instead of trying the kept copy first."""
         self.on_saved: Callable[[int], None] | None = None
         """Told how many events each save stored (a server counts them for its metrics)."""
         super().__init__(env=library_env(self.settings))
@@ -131,8 +137,12 @@ class Counterpart(Application[UUID]):
     def _recorded_already(
         self, events: Sequence[DomainEventProtocol[UUID]]
     ) -> list[Recording[UUID]] | None:
-        """Recordings of these exact events if the store holds them already, else None."""
-        if not events:
+        """Recordings of these exact events if the store holds them already, else None.
+
+        Only for events of a request (with its id): events without one (the command line, a
+        test) could be byte for byte those of another writer, and are never taken as done.
+        """
+        if not events or not all(getattr(e, "request_id", None) for e in events):
             return None
         stored = [self.mapper.to_stored_event(event) for event in events]
         for originator_id in {event.originator_id for event in events}:
@@ -319,7 +329,8 @@ class Counterpart(Application[UUID]):
         Commands on the same plan in this process take turns, so they never conflict with
         each other (only with other processes). The plan kept from the last command is used
         when there is one (no query, no copy); if it was stale the save conflicts, and the
-        command runs once more on a fresh load.
+        command runs once more on a fresh load (and the next few commands on that plan start
+        from a fresh load: other processes write it too).
         """
         with self._plan_locks[hash(plan_id) % PLAN_LOCKS]:
             return self._on_plan_in_turn(plan_id, actor_id, request_id, expected_version, command)
@@ -333,10 +344,16 @@ class Counterpart(Application[UUID]):
         command: PlanCommand[R],
     ) -> tuple[Plan, R]:
         kept = self._plans.take(plan_id)
-        if kept is not None:
+        shared = self._shared.pop(plan_id, 0)
+        if shared > 1:  # another process writes this plan too: its kept copy is likely stale
+            self._shared[plan_id] = shared - 1
+        elif kept is not None:
             done = self._attempt(kept, actor_id, request_id, expected_version, command)
             if done is not None:
                 return done
+            if len(self._shared) >= self.settings.cache_size:
+                self._shared.clear()
+            self._shared[plan_id] = SHARED_PLAN_COMMANDS
         fresh = self.get_plan(plan_id)
         done = self._attempt(fresh, actor_id, request_id, expected_version, command, fresh=True)
         if done is None:

@@ -19,10 +19,13 @@ UNAVAILABLE = (
     persistence.OperationalError,
     persistence.InterfaceError,
     psycopg.OperationalError,
+    psycopg.InterfaceError,
     psycopg_pool.PoolTimeout,
     sqlite3.OperationalError,
 )
 """Errors that mean the database is away for now, not that a projection is wrong."""
+MAX_PAUSE = 1.0
+"""Seconds between attempts to reach the database again, at most."""
 
 
 class EmbeddedProjections:
@@ -58,8 +61,8 @@ class EmbeddedProjections:
         """Follow the ledger; while the database is away, retry with a growing pause.
 
         A database error (connection lost, server restarting) is kept in ``error`` and retried
-        every 0.1 s to 5 s until it answers again; any other error (a projection's bug) ends
-        the thread, which health checks report.
+        every 0.1 s to 1 s (at once when a read nudges) until it answers again; any other
+        error (a projection's bug) ends the thread, which health checks report.
         """
         pause = 0.1
         while not self.runner.stopping:
@@ -68,7 +71,7 @@ class EmbeddedProjections:
             except UNAVAILABLE as error:
                 self.error = error
                 self.runner.pause(pause)
-                pause = min(pause * 2, 5.0)
+                pause = min(pause * 2, MAX_PAUSE)
             except BaseException as error:  # kept for health checks; the thread ends
                 self.error = error
                 return

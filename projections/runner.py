@@ -211,8 +211,9 @@ class Runner:
         return self._stopping.is_set()
 
     def pause(self, seconds: float) -> None:
-        """Sleep, unless stopped meanwhile."""
-        self._stopping.wait(seconds)
+        """Sleep, unless stopped or nudged meanwhile."""
+        self._nudged.wait(seconds)
+        self._nudged.clear()
 
     def nudge(self) -> None:
         """Say that events were appended: a polling runner looks at once instead of sleeping."""

@@ -290,6 +290,10 @@ class PostgresStore:
             # No check on every checkout (a round trip per transaction): a connection broken by
             # an outage fails its statement once (503) and the pool discards it on return.
             timeout=settings.postgres_connect_timeout,
+            # After an outage, reconnect promptly: a failed attempt is given up after this long
+            # and the next request starts a fresh one (psycopg_pool otherwise backs off for up
+            # to five minutes, doubling its pause, while the database is long back).
+            reconnect_timeout=settings.postgres_connect_timeout,
             name="counterpart-read-store",
         )
 
