@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from dataclasses import dataclass
+from typing import NamedTuple
 from uuid import UUID
 
 LEAF_PREFIX = b"counterpart/leaf/v1\x00"
@@ -59,9 +59,8 @@ def chain_step(previous: bytes, leaf: bytes) -> bytes:
     return hashlib.sha256(CHAIN_PREFIX + previous + leaf).digest()
 
 
-@dataclass(frozen=True)
-class Link:
-    """One event's entry in the chain table."""
+class Link(NamedTuple):
+    """One event's entry in the chain table (its fields in the table's column order)."""
 
     position: int
     previous_position: int
@@ -79,9 +78,26 @@ def extend(
     """The links of newly appended events ``(position, id, version, topic, state)``, in order."""
     links = []
     previous_position, chain = head_position, head_hash
+    sha256, u64, u32 = hashlib.sha256, _U64.pack, _U32.pack
     for position, originator_id, version, topic, state in events:
-        leaf = leaf_hash(position, originator_id, version, topic, state)
-        chain = chain_step(chain, leaf)
+        identity = originator_id.encode("utf-8")
+        kind = topic.encode("utf-8")
+        leaf = sha256(
+            b"".join(
+                (
+                    LEAF_PREFIX,
+                    u64(position),
+                    u32(len(identity)),
+                    identity,
+                    u64(version),
+                    u32(len(kind)),
+                    kind,
+                    u32(len(state)),
+                    state,
+                )
+            )
+        ).digest()
+        chain = sha256(CHAIN_PREFIX + chain + leaf).digest()
         links.append(Link(position, previous_position, originator_id, version, leaf, chain))
         previous_position = position
     return links

@@ -11,7 +11,7 @@ The same classes read what the verifier and the notary need (``ChainStore``).
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -39,6 +39,10 @@ CHECKPOINT_TABLE = "cp_checkpoints"
 class ChainStore(Protocol):
     """What verification and checkpointing read and write."""
 
+    reads_concurrently: bool
+    """Whether a read in another thread overlaps with hashing here (the database works
+    while Python waits) rather than contending for the interpreter (SQLite, in process)."""
+
     def chain_head(self) -> tuple[int, bytes]:
         """The last link's position and chain hash (0 and the genesis hash when empty)."""
         ...
@@ -55,8 +59,11 @@ class ChainStore(Protocol):
         """Links with ``after < position <= stop``, in order."""
         ...
 
-    def select_checked(self, after: int, stop: int, limit: int) -> Sequence[Checked]:
-        """Events after a position, each with its link (one query), at most ``limit``."""
+    def checked_pages(
+        self, after: int, upto: int, page: int
+    ) -> Generator[Sequence[Checked], None, None]:
+        """Pages of at most ``page`` events in ``(after, upto]``, each event with its link,
+        all read in one transaction (one consistent view)."""
         ...
 
     def identity(self, stored_id: str) -> str:
@@ -92,18 +99,6 @@ class ChainStore(Protocol):
     def select_checkpoints(self) -> list[Checkpoint]:
         """Every stored checkpoint, by position."""
         ...
-
-
-def link_row(link: Link) -> tuple[int, int, str, int, bytes, bytes]:
-    """A link as a row of the chain table."""
-    return (
-        link.position,
-        link.previous_position,
-        link.originator_id,
-        link.version,
-        link.leaf,
-        link.chain,
-    )
 
 
 def _checkpoint(row: Sequence[Any]) -> Checkpoint:
@@ -168,6 +163,8 @@ class _Remembering(ApplicationRecorder):
 class ChainedSQLiteRecorder(_Remembering, SQLiteApplicationRecorder):
     """SQLite's application recorder, extending the chain in each insert transaction."""
 
+    reads_concurrently = False
+
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name)
         self._events = self.events_table_name
@@ -199,9 +196,7 @@ class ChainedSQLiteRecorder(_Remembering, SQLiteApplicationRecorder):
                 row = c.fetchone()
                 head = (int(row[0]), bytes(row[1])) if row else (0, GENESIS)
             links = extend(head[0], head[1], _raw(ids, stored_events))
-            c.executemany(
-                f"INSERT INTO {CHAIN_TABLE} VALUES (?,?,?,?,?,?)", [link_row(x) for x in links]
-            )
+            c.executemany(f"INSERT INTO {CHAIN_TABLE} VALUES (?,?,?,?,?,?)", links)
             self._head.extended(links)
         return ids
 
@@ -229,15 +224,26 @@ class ChainedSQLiteRecorder(_Remembering, SQLiteApplicationRecorder):
         )
         return [(r[0], _sqlite_id(r[1]), r[2], r[3], bytes(r[4])) for r in rows]
 
-    def select_checked(self, after: int, stop: int, limit: int) -> Sequence[Checked]:
-        """Events after a position with their links."""
-        return self._read(
+    def checked_pages(
+        self, after: int, upto: int, page: int
+    ) -> Generator[Sequence[Checked], None, None]:
+        """Pages of events with their links, in one read transaction."""
+        statement = (
             f"SELECT e.rowid, e.originator_id, e.originator_version, e.topic, e.state, "
             f"c.previous_position, c.leaf_hash, c.chain_hash FROM {self._events} e "
             f"LEFT JOIN {CHAIN_TABLE} c ON c.position = e.rowid "
-            "WHERE e.rowid > ? AND e.rowid <= ? ORDER BY e.rowid LIMIT ?",
-            (after, stop, limit),
+            "WHERE e.rowid > ? AND e.rowid <= ? ORDER BY e.rowid LIMIT ?"
         )
+        with self.datastore.transaction(commit=False) as c:
+            cursor: Any = c  # the library yields the sqlite3 cursor itself
+            cursor.row_factory = None
+            while after < upto:
+                cursor.execute(statement, (after, upto, page))
+                rows: list[Any] = cursor.fetchall()
+                if not rows:
+                    return
+                yield rows
+                after = rows[-1][0]
 
     def identity(self, stored_id: str) -> str:
         """SQLite keeps UUIDs as 32 hex digits."""
@@ -312,9 +318,7 @@ class ChainedSQLiteRecorder(_Remembering, SQLiteApplicationRecorder):
             )
             raw = [(r[0], _sqlite_id(r[1]), r[2], r[3], bytes(r[4])) for r in c.fetchall()]
             links = extend(0, GENESIS, raw)
-            c.executemany(
-                f"INSERT INTO {CHAIN_TABLE} VALUES (?,?,?,?,?,?)", [link_row(x) for x in links]
-            )
+            c.executemany(f"INSERT INTO {CHAIN_TABLE} VALUES (?,?,?,?,?,?)", links)
             return len(links)
 
 
@@ -323,6 +327,8 @@ class ChainedSQLiteRecorder(_Remembering, SQLiteApplicationRecorder):
 
 class ChainedPostgresRecorder(_Remembering, PostgresApplicationRecorder):
     """PostgreSQL's application recorder, extending the chain under the events table lock."""
+
+    reads_concurrently = True
 
     def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = "stored_events"):
         super().__init__(datastore, events_table_name=events_table_name)
@@ -362,7 +368,7 @@ class ChainedPostgresRecorder(_Remembering, PostgresApplicationRecorder):
                 row = curs.fetchone()
                 head = (row["position"], bytes(row["chain_hash"])) if row else (0, GENESIS)
             links = extend(head[0], head[1], _raw(ids, stored_events))
-            curs.executemany(self._insert_links, [link_row(x) for x in links])
+            curs.executemany(self._insert_links, links)
             self._head.extended(links)
         return ids
 
@@ -409,19 +415,31 @@ class ChainedPostgresRecorder(_Remembering, PostgresApplicationRecorder):
             return 0, GENESIS
         return int(rows[0][0]), bytes(rows[0][1] or bytes(32))
 
-    def select_checked(self, after: int, stop: int, limit: int) -> Sequence[Checked]:
-        """Events after a position with their links."""
-        return self._read(
-            SQL(
-                "SELECT e.notification_id, e.originator_id::text, e.originator_version, e.topic, "
-                "e.state, c.previous_position, c.leaf_hash, c.chain_hash FROM {} e "
-                "LEFT JOIN {} c ON c.position = e.notification_id "
-                "AND c.position > %s AND c.position <= %s "  # lets the merge join start there
-                "WHERE e.notification_id > %s AND e.notification_id <= %s "
-                "ORDER BY e.notification_id LIMIT %s"
-            ).format(self._events, self._chain),
-            (after, stop, after, stop, limit),
-        )
+    def checked_pages(
+        self, after: int, upto: int, page: int
+    ) -> Generator[Sequence[Checked], None, None]:
+        """Pages of events with their links, in one read transaction."""
+        statement = SQL(
+            "SELECT e.notification_id, e.originator_id::text, e.originator_version, e.topic, "
+            "e.state, c.previous_position, c.leaf_hash, c.chain_hash FROM {} e "
+            "LEFT JOIN {} c ON c.position = e.notification_id "
+            "AND c.position > %s AND c.position <= %s "  # lets the merge join start there
+            "WHERE e.notification_id > %s AND e.notification_id <= %s "
+            "ORDER BY e.notification_id LIMIT %s"
+        ).format(self._events, self._chain)
+        with (
+            self.datastore.get_connection() as conn,
+            conn.transaction(),
+            conn.cursor(row_factory=tuple_row, binary=True) as curs,
+        ):
+            curs.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            while after < upto:
+                curs.execute(statement, (after, upto, after, upto, page), prepare=True)
+                rows = curs.fetchall()
+                if not rows:
+                    return
+                yield rows
+                after = rows[-1][0]
 
     def select_links(self, after: int, stop: int) -> list[Link]:
         """Links after a position, up to ``stop``."""
@@ -498,7 +516,7 @@ class ChainedPostgresRecorder(_Remembering, PostgresApplicationRecorder):
                 ).format(self._events)
             )
             links = extend(0, GENESIS, [(r[0], r[1], r[2], r[3], bytes(r[4])) for r in curs])
-            curs.executemany(self._insert_links, [link_row(x) for x in links])
+            curs.executemany(self._insert_links, links)
             return len(links)
 
 
@@ -506,10 +524,14 @@ class ChainedPostgresRecorder(_Remembering, PostgresApplicationRecorder):
 
 
 def _raw(ids: Sequence[int], stored_events: Sequence[StoredEvent]) -> list[RawEvent]:
-    return [
-        (position, originator_text(e.originator_id), e.originator_version, e.topic, e.state)
-        for position, e in zip(ids, stored_events, strict=True)
-    ]
+    texts: dict[object, str] = {}
+    raw = []
+    for position, event in zip(ids, stored_events, strict=True):
+        text = texts.get(event.originator_id)
+        if text is None:
+            text = texts[event.originator_id] = originator_text(event.originator_id)
+        raw.append((position, text, event.originator_version, event.topic, event.state))
+    return raw
 
 
 def _checkpoint_row(checkpoint: Checkpoint) -> tuple[int, str, str, str, str]:

@@ -12,6 +12,7 @@ import hashlib
 import struct
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -237,20 +238,17 @@ class _Walk:
 
 
 def _pages(store: ChainStore, after: int, upto: int, page: int) -> Iterator[Sequence[Checked]]:
-    """The pages of events with their links in ``(after, upto]``, each read while the one
-    before is being checked (the database works on the next page while Python hashes)."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="verify-read") as reader:
-        pending = reader.submit(store.select_checked, after, upto, page)
-        while True:
-            rows = pending.result()
-            if not rows:
-                return
-            last = rows[-1][0]
-            if last >= upto:
+    """The pages of events with their links in ``(after, upto]``; where the database can
+    work while Python hashes (PostgreSQL), each page is read while the one before is checked."""
+    with closing(store.checked_pages(after, upto, page)) as pages:
+        if not store.reads_concurrently:
+            yield from pages
+            return
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="verify-read") as reader:
+            pending = reader.submit(next, pages, None)
+            while (rows := pending.result()) is not None:
+                pending = reader.submit(next, pages, None)
                 yield rows
-                return
-            pending = reader.submit(store.select_checked, last, upto, page)
-            yield rows
 
 
 def check_range(

@@ -15,7 +15,6 @@ import psycopg
 from psycopg import sql
 
 from ledger.integrity.chain import extend
-from ledger.integrity.recorders import link_row
 from ledger.persistence import postgres_parts
 from ledger.settings import Settings
 
@@ -103,7 +102,7 @@ class Intruder:
         raw = [(p, _dashed(str(i)), v, t, bytes(s)) for p, i, v, t, s in events]
         self.run("DELETE FROM cp_chain WHERE position >= ?", (position,))
         for link in extend(head_position, head_hash, raw):
-            self.run("INSERT INTO cp_chain VALUES (?,?,?,?,?,?)", link_row(link))
+            self.run("INSERT INTO cp_chain VALUES (?,?,?,?,?,?)", link)
 
 
 def _dashed(text: str) -> str:
