@@ -24,14 +24,13 @@ test: lint
 	$(BIN)/pytest
 
 # The key that signs checkpoints (docs/integrity.md); made on the first `make run`.
-COUNTERPART_SIGNING_KEY_FILE ?= counterpart-signing.pem
-export COUNTERPART_SIGNING_KEY_FILE
+RUN_KEY := $(or $(COUNTERPART_SIGNING_KEY_FILE),counterpart-signing.pem)
 
 run: install
-	$(BIN)/counterpart keys generate --out $(COUNTERPART_SIGNING_KEY_FILE) --if-missing
+	$(BIN)/counterpart keys generate --out $(RUN_KEY) --if-missing
 	$(BIN)/counterpart db upgrade
-	$(BIN)/counterpart demo --if-empty
-	$(BIN)/counterpart serve
+	COUNTERPART_SIGNING_KEY_FILE=$(RUN_KEY) $(BIN)/counterpart demo --if-empty
+	COUNTERPART_SIGNING_KEY_FILE=$(RUN_KEY) $(BIN)/counterpart serve
 
 bench: install
 	$(BIN)/python bench/commands.py
