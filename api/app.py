@@ -6,15 +6,19 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
+import structlog
 from fastapi import FastAPI
 
 from api import errors
 from api.config import ServerSettings
-from api.observability import Metrics, RequestLog, configure_logging
+from api.observability import LOGGER, LateRequests, Metrics, RequestLog, configure_logging
 from api.routes import audit, directory, ops, plans, scores
 from api.services import Services
 from ledger.clock import Clock
 from ledger.settings import Settings
+
+LATE_REQUESTS_GRACE = 30.0
+"""Seconds a stopping server waits for requests still working after their deadline."""
 
 DESCRIPTION = """
 Counterpart keeps the record of mutual accountability between a vendor's channel managers and
@@ -36,6 +40,7 @@ def create_app(
     settings = settings or Settings.from_env()
     server = server or ServerSettings.from_env()
     metrics = Metrics()
+    late = LateRequests()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -45,7 +50,14 @@ def create_app(
         try:
             yield
         finally:
-            services.stop()
+            # Requests answered 503 at their deadline may still be using the database.
+            if await late.drain(LATE_REQUESTS_GRACE):
+                services.stop()
+            else:  # closing connections in use could crash the process (SQLite): leave them
+                structlog.get_logger(LOGGER).warning(
+                    "shutdown_with_late_requests", requests=len(late.tasks)
+                )
+                services.stop_background()
 
     configure_logging()
     app = FastAPI(
@@ -65,5 +77,5 @@ def create_app(
     errors.install(app)
     for router in (directory.router, plans.router, scores.router, audit.router, ops.router):
         app.include_router(router)
-    app.add_middleware(RequestLog, metrics=metrics, max_body_bytes=server.max_body_bytes)
+    app.add_middleware(RequestLog, metrics=metrics, max_body_bytes=server.max_body_bytes, late=late)
     return app

@@ -129,13 +129,42 @@ class TooLarge(HTTPException):
         super().__init__(413, f"the request body must be at most {limit} bytes")
 
 
+class LateRequests:
+    """Requests answered 503 at their deadline whose work still runs (on a worker thread).
+
+    The server must not close its database connections under them: the lifespan waits for
+    them (``drain``) before stopping the services.
+    """
+
+    def __init__(self) -> None:
+        self.tasks: set[asyncio.Future[None]] = set()
+
+    def add(self, task: asyncio.Future[None]) -> None:
+        """Follow a request that went on after its answer."""
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def drain(self, timeout: float) -> bool:
+        """Wait up to ``timeout`` seconds for them to end; whether they all did."""
+        if self.tasks:
+            await asyncio.wait(set(self.tasks), timeout=timeout)
+        return not self.tasks
+
+
 class RequestLog:
     """ASGI middleware: request id, body limit, one log line and metrics per request."""
 
-    def __init__(self, app: ASGIApp, metrics: Metrics, max_body_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        metrics: Metrics,
+        max_body_bytes: int,
+        late: LateRequests | None = None,
+    ) -> None:
         self.app = app
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
+        self.late = late or LateRequests()
         self.log = structlog.get_logger(LOGGER)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -224,6 +253,7 @@ class RequestLog:
             await task
             return
         abandoned = True
+        self.late.add(task)
         task.add_done_callback(self._finished_late)
         self.log.warning("request_timeout", seconds=seconds, path=scope.get("path"))
         body = _timed_out(seconds)

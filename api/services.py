@@ -68,11 +68,15 @@ class Services:
 
     def stop(self) -> None:
         """Stop the projections and release every connection."""
+        self.stop_background()
+        self.store.close()
+        self.app.close()
+
+    def stop_background(self) -> None:
+        """Stop the projections and the notary, leaving the connections open."""
         if self.embedded is not None:
             self.embedded.stop()
         self.integrity.stop()
-        self.store.close()
-        self.app.close()
 
     def _appended(self, count: int) -> None:
         # The projections are not nudged here: under load they keep up in larger (far

@@ -24,7 +24,7 @@ from ledger.clock import SimulatedClock
 from ledger.persistence import connect_postgres, postgres_parts
 from ledger.settings import Settings
 from ledger.upgrade import upgrade
-from tests.api.world import a_world, an_active_plan
+from tests.api.world import a_world, an_active_plan, ledger_head
 from tests.reliability.conftest import (
     Cast,
     Command,
@@ -293,3 +293,31 @@ def test_a_request_blocked_past_the_deadline_answers_503_and_its_retry_gets_the_
         reported = next(m for m in again.json()["metrics"] if m["id"] == plan.partner_metric)
         assert reported["latest_value"] == "5"
         assert world.head() == head + 1  # one of the two attempts applied it, not both
+
+
+@pytest.mark.timeout(180)
+def test_a_stopping_server_waits_for_a_request_still_working_after_its_deadline(
+    settings: Settings, clock: SimulatedClock
+) -> None:
+    """Stopping the server while a request answered 503 at its deadline still waits for the
+    ledger's write lock: the server waits for that work (instead of closing the connections
+    under it, which can crash the process), and the command it completes is stored once."""
+    server = ServerSettings(poll_interval=0.05, request_timeout=DEADLINE)
+    client = TestClient(create_app(settings, server, clock), raise_server_exceptions=False)
+    client.__enter__()
+    try:
+        world = a_world(client, settings, clock)
+        plan = an_active_plan(world)
+        url = f"{plan.url}/metrics/{plan.partner_metric}/progress"
+        body = {"value": 7, "as_of": world.today(), "note": "late"}
+        head = world.head()
+        with write_lock_held(settings, HELD):
+            started = time.monotonic()
+            cut = world.contact.post(url, body, headers={"Idempotency-Key": "late"})
+            client.__exit__(None, None, None)  # stop while the request waits for the lock
+            stopped = time.monotonic() - started
+    finally:
+        client.__exit__(None, None, None)
+    assert cut.status_code == 503, cut.text
+    assert stopped >= HELD - 0.3, f"the server stopped after {stopped:.2f} s, before the work"
+    assert ledger_head(settings) == head + 1
