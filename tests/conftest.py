@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import psycopg
@@ -34,6 +36,29 @@ def postgres_or_skip() -> None:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(f"PostgreSQL is required under CI=true and unreachable: {error}")
         pytest.skip(f"PostgreSQL unreachable at {POSTGRES_URL}: {error}")
+
+
+@contextmanager
+def a_fresh_ledger(backend: str, directory: Path) -> Iterator[Settings]:
+    """An upgraded, empty ledger: an SQLite file in ``directory``, or a PostgreSQL schema of
+    its own, dropped afterwards (for fixtures wider than one test)."""
+    schema = None
+    if backend == "sqlite":
+        url = f"sqlite:///{directory}/ledger.db"
+    else:
+        postgres_or_skip()
+        schema = f"cp_test_{RUN_ID}_{uuid.uuid4().hex[:8]}"
+        separator = "&" if urlsplit(POSTGRES_URL).query else "?"
+        url = f"{POSTGRES_URL}{separator}schema={schema}"
+    settings = Settings(database_url=url)
+    upgrade(settings)
+    try:
+        yield settings
+    finally:
+        if schema is not None:
+            with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+                drop = sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE")
+                conn.execute(drop.format(sql.Identifier(schema)))
 
 
 @pytest.fixture

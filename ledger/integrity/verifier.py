@@ -363,7 +363,8 @@ def verify(
         checked=checked,
         first_bad_position=None,
         detail=(
-            f"{checked} events and {checkpoints_checked} checkpoints agree with the chain"
+            f"{checked} events and {checkpoints_checked} "
+            f"checkpoint{'' if checkpoints_checked == 1 else 's'} agree with the chain"
             f"{signatures}"
         ),
         checkpoints_checked=checkpoints_checked,

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
-from urllib.parse import urlsplit
 
-import psycopg
 import pytest
 from fastapi.testclient import TestClient
-from psycopg import sql
 
 from ledger.clock import SimulatedClock
 from ledger.settings import Settings
-from ledger.upgrade import upgrade
 from tests.api.world import World, a_server, a_world
-from tests.conftest import BACKENDS, POSTGRES_URL, RUN_ID, START, postgres_or_skip
+from tests.conftest import BACKENDS, START, a_fresh_ledger
 
 
 @pytest.fixture
@@ -36,20 +31,8 @@ def module_settings(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Settings]:
     """A fresh ledger shared by the tests of one module, on each backend."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('ledger')}/ledger.db"
-        schema = None
-    else:
-        postgres_or_skip()
-        schema = f"cp_test_{RUN_ID}_{uuid.uuid4().hex[:8]}"
-        separator = "&" if urlsplit(POSTGRES_URL).query else "?"
-        url = f"{POSTGRES_URL}{separator}schema={schema}"
-    settings = Settings(database_url=url)
-    upgrade(settings)
-    yield settings
-    if schema is not None:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+    with a_fresh_ledger(request.param, tmp_path_factory.mktemp("ledger")) as settings:
+        yield settings
 
 
 @pytest.fixture(scope="module")

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 
-import psycopg
 import pytest
-from psycopg import sql
 
 from api.demo import (
     DEMO_DAYS,
@@ -27,7 +23,6 @@ from ledger.clock import SimulatedClock
 from ledger.domain import Role
 from ledger.settings import Settings
 from ledger.tokens import hash_token
-from ledger.upgrade import upgrade
 from projections.directory import actor_by_token_hash, actors, partners
 from projections.plan_state import plan_documents
 from projections.registry import all_projections
@@ -35,7 +30,7 @@ from projections.runner import Runner
 from projections.score_facts import ScoreFacts
 from projections.scoring import score
 from projections.store import ReadStore, open_store
-from tests.conftest import BACKENDS, POSTGRES_URL, RUN_ID, postgres_or_skip
+from tests.conftest import BACKENDS, a_fresh_ledger
 
 SMALL = len(PROFILES)  # one partnership per profile
 
@@ -55,30 +50,18 @@ def loaded(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Loaded]:
     """A small demo (one partnership per profile) on each backend, shared by this module."""
-    schema = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('demo')}/demo.db"
-    else:
-        postgres_or_skip()
-        schema = f"cp_test_{RUN_ID}_{uuid.uuid4().hex[:8]}"
-        separator = "&" if urlsplit(POSTGRES_URL).query else "?"
-        url = f"{POSTGRES_URL}{separator}schema={schema}"
-    settings = Settings(database_url=url)
-    upgrade(settings)
-    clock = demo_clock()
-    app = Counterpart(settings, clock)
-    store = open_store(settings)
-    result = load_demo(app, clock, partners=SMALL)
-    head = app.recorder.max_notification_id() or 0
-    runner = Runner(app, store, all_projections(app))
-    runner.setup()
-    runner.catch_up()
-    yield Loaded(app, store, result, head)
-    store.close()
-    app.close()
-    if schema is not None:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+    with a_fresh_ledger(request.param, tmp_path_factory.mktemp("demo")) as settings:
+        clock = demo_clock()
+        app = Counterpart(settings, clock)
+        store = open_store(settings)
+        result = load_demo(app, clock, partners=SMALL)
+        head = app.recorder.max_notification_id() or 0
+        runner = Runner(app, store, all_projections(app))
+        runner.setup()
+        runner.catch_up()
+        yield Loaded(app, store, result, head)
+        store.close()
+        app.close()
 
 
 def all_actors(store: ReadStore) -> list[dict[str, object]]:

@@ -21,18 +21,15 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 from uuid import UUID
 
 import httpx
 import psycopg
 import pytest
-from psycopg import sql
 
 from ledger.application import Counterpart
 from ledger.domain import Direction, MetricKind, MetricSpec, Role, Side
 from ledger.settings import Settings
-from ledger.upgrade import upgrade
 from projections.directory import ACTORS, PARTNERS, TOKENS
 from projections.plan_history import TABLE as HISTORY
 from projections.plan_state import TABLE as STATE
@@ -42,7 +39,7 @@ from projections.score_facts import REPORTS
 from projections.score_facts import TABLE as FACTS
 from projections.store import open_store
 from tests.api.world import SIGNING_KEY
-from tests.conftest import BACKENDS, POSTGRES_URL, RUN_ID, postgres_or_skip
+from tests.conftest import BACKENDS, a_fresh_ledger
 
 ROOT = Path(__file__).resolve().parents[2]
 SIGNING = {"COUNTERPART_SIGNING_KEY": SIGNING_KEY, "COUNTERPART_CHECKPOINT_EVERY_EVENTS": "50"}
@@ -646,20 +643,8 @@ def module_ledger(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Settings]:
     """A fresh, upgraded ledger shared by the tests of one module, on each backend."""
-    schema = None
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('ledger')}/ledger.db"
-    else:
-        postgres_or_skip()
-        schema = f"cp_test_{RUN_ID}_{uuid.uuid4().hex[:8]}"
-        separator = "&" if urlsplit(POSTGRES_URL).query else "?"
-        url = f"{POSTGRES_URL}{separator}schema={schema}"
-    settings = Settings(database_url=url)
-    upgrade(settings)
-    yield settings
-    if schema is not None:
-        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-            conn.execute(sql.SQL("DROP SCHEMA IF EXISTS {} CASCADE").format(sql.Identifier(schema)))
+    with a_fresh_ledger(request.param, tmp_path_factory.mktemp("ledger")) as settings:
+        yield settings
 
 
 # ------------------------------------------------------------- private PostgreSQL
