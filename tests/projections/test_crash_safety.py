@@ -12,25 +12,11 @@ from pathlib import Path
 from ledger.application import Counterpart
 from ledger.clock import SimulatedClock
 from ledger.settings import Settings
-from projections.directory import ACTORS, PARTNERS, TOKENS
-from projections.plan_history import TABLE as HISTORY
-from projections.plan_state import TABLE as STATE
 from projections.runner import TRACKING_TABLE
-from projections.score_facts import REPORTS
-from projections.score_facts import TABLE as FACTS
-from projections.store import open_store
 from tests.builders import fill_ledger
+from tests.projections.read_models import dump_read_models
 
 ROOT = Path(__file__).resolve().parents[2]
-TABLES = {
-    STATE: "plan_id",
-    FACTS: "plan_id",
-    REPORTS: "position",
-    HISTORY: "position",
-    ACTORS: "actor_id",
-    PARTNERS: "partner_id",
-    TOKENS: "token_hash",
-}
 
 
 def counterpart(url: str, *args: str) -> subprocess.Popen[bytes]:
@@ -50,25 +36,6 @@ def finish(url: str, *args: str) -> None:
     assert process.returncode == 0, errors.decode()
 
 
-def dump(settings: Settings) -> dict[str, list[tuple[object, ...]]]:
-    """Every row of every read model table, in key order, blobs as bytes."""
-    store = open_store(settings)
-    try:
-        with store.transaction() as cursor:
-            tables = {}
-            for table, key in TABLES.items():
-                cursor.execute(f"SELECT * FROM {table} ORDER BY {key}")  # noqa: S608 (constants)
-                tables[table] = [
-                    tuple(bytes(v) if isinstance(v, memoryview) else v for v in row)
-                    for row in cursor.fetchall()
-                ]
-            cursor.execute(f"SELECT name, position FROM {TRACKING_TABLE} ORDER BY name")  # noqa: S608
-            tables[TRACKING_TABLE] = cursor.fetchall()
-            return tables
-    finally:
-        store.close()
-
-
 def test_killing_the_worker_during_a_rebuild_then_resuming_equals_a_clean_rebuild(
     settings: Settings, clock: SimulatedClock
 ) -> None:
@@ -80,7 +47,7 @@ def test_killing_the_worker_during_a_rebuild_then_resuming_equals_a_clean_rebuil
     url = settings.database_url
     finish(url, "db", "upgrade")
     finish(url, "projections", "rebuild")
-    clean = dump(settings)
+    clean = dump_read_models(settings)
     assert {position for _, position in clean[TRACKING_TABLE]} == {head}
 
     chance = random.Random(2026)
@@ -96,4 +63,4 @@ def test_killing_the_worker_during_a_rebuild_then_resuming_equals_a_clean_rebuil
     _, errors = process.communicate(timeout=300)
     assert process.returncode == 0, errors.decode()
     assert kills >= 1, "the worker finished before it could be killed: grow the ledger"
-    assert dump(settings) == clean
+    assert dump_read_models(settings) == clean

@@ -30,16 +30,12 @@ import pytest
 from ledger.application import Counterpart
 from ledger.domain import Direction, MetricKind, MetricSpec, Role, Side
 from ledger.settings import Settings
-from projections.directory import ACTORS, PARTNERS, TOKENS
-from projections.plan_history import TABLE as HISTORY
-from projections.plan_state import TABLE as STATE
 from projections.registry import all_projections
 from projections.runner import TRACKING_TABLE, Runner
-from projections.score_facts import REPORTS
-from projections.score_facts import TABLE as FACTS
 from projections.store import open_store
 from tests.api.world import SIGNING_KEY
 from tests.conftest import BACKENDS, a_fresh_ledger
+from tests.projections.read_models import dump_read_models
 
 ROOT = Path(__file__).resolve().parents[2]
 SIGNING = {"COUNTERPART_SIGNING_KEY": SIGNING_KEY, "COUNTERPART_CHECKPOINT_EVERY_EVENTS": "50"}
@@ -47,15 +43,6 @@ SIGNING = {"COUNTERPART_SIGNING_KEY": SIGNING_KEY, "COUNTERPART_CHECKPOINT_EVERY
 MARK = "rel-"
 """Every command of the suite carries a unique marker starting so in one of its texts."""
 MARKED_FIELDS = ("note", "reason", "notes", "title", "summary", "decisions")
-PROJECTION_TABLES = {
-    STATE: "plan_id",
-    FACTS: "plan_id",
-    REPORTS: "position",
-    HISTORY: "position",
-    ACTORS: "actor_id",
-    PARTNERS: "partner_id",
-    TOKENS: "token_hash",
-}
 
 
 def free_port() -> int:
@@ -597,29 +584,10 @@ def assert_ledger_verifies(database_url: str) -> None:
     assert all(e["request_id"] is None or isinstance(e["request_id"], str) for e in exported)
 
 
-def dump_projections(settings: Settings) -> dict[str, list[tuple[object, ...]]]:
-    """Every row of every read model table, in key order, and the tracking positions."""
-    store = open_store(settings)
-    try:
-        with store.transaction() as cursor:
-            tables = {}
-            for table, key in PROJECTION_TABLES.items():
-                cursor.execute(f"SELECT * FROM {table} ORDER BY {key}")  # noqa: S608 (constants)
-                tables[table] = [
-                    tuple(bytes(v) if isinstance(v, memoryview) else v for v in row)
-                    for row in cursor.fetchall()
-                ]
-            cursor.execute(f"SELECT name, position FROM {TRACKING_TABLE} ORDER BY name")  # noqa: S608
-            tables[TRACKING_TABLE] = [tuple(row) for row in cursor.fetchall()]
-            return tables
-    finally:
-        store.close()
-
-
 def assert_projections_equal_a_clean_rebuild(settings: Settings) -> None:
     """The read models as the running service left them (caught up, no writer running) are
     row for row what a rebuild from the first event makes; no row missing or doubled."""
-    served = dump_projections(settings)
+    served = dump_read_models(settings)
     app = Counterpart(settings)
     store = open_store(settings)
     try:
@@ -633,7 +601,7 @@ def assert_projections_equal_a_clean_rebuild(settings: Settings) -> None:
     finally:
         store.close()
         app.close()
-    rebuilt = dump_projections(settings)
+    rebuilt = dump_read_models(settings)
     for table in served:
         assert served[table] == rebuilt[table], f"{table} differs from a clean rebuild"
 
