@@ -568,12 +568,12 @@ def _verifiable_lines(
 ) -> Iterator[dict[str, Any]]:
     try:
         audit = Integrity.open(app, STATE.settings)
-        head = audit.covering().position
+        checkpoint = audit.covering()
     except (KeyFileError, NoCheckpoint) as error:
         fail(str(error))
-    with progress(head, "exporting", shown=output is not None) as advance:
+    with progress(checkpoint.position, "exporting", shown=output is not None) as advance:
         try:
-            yield from audit.export(partner_id, advance)
+            yield from audit.export(partner_id, advance, checkpoint)
         except ExportError as error:
             fail(str(error))
 

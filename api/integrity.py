@@ -88,11 +88,6 @@ class Integrity:
             ring = keyring if ring is None else ring.merge(keyring)
         return verify(self.store, ring, extra_checkpoints, progress=progress, runner=runner)
 
-    def latest(self) -> Checkpoint | None:
-        """The latest stored checkpoint."""
-        checkpoints = self.store.select_checkpoints()
-        return checkpoints[-1] if checkpoints else None
-
     def issue(self) -> Checkpoint:
         """Sign the chain's head now."""
         if self.notary is None:
@@ -106,22 +101,25 @@ class Integrity:
 
     def covering(self) -> Checkpoint:
         """A checkpoint of the chain's head if a key is configured, else the latest one."""
-        if self.notary is not None and self.store.chain_head()[0] > 0:
-            latest = self.latest()
-            if latest is None or latest.position < self.store.chain_head()[0]:
+        latest = self.store.latest_checkpoint()
+        if self.notary is not None:
+            head = self.store.chain_head()[0]
+            if head > 0 and (latest is None or latest.position < head):
                 return self.issue()
-            return latest
-        latest = self.latest()
         if latest is None:
             msg = "no signed checkpoint exists yet: configure a signing key and let one be issued"
             raise NoCheckpoint(msg)
         return latest
 
     def export(
-        self, partner_id: UUID | None = None, progress: Callable[[int], None] | None = None
+        self,
+        partner_id: UUID | None = None,
+        progress: Callable[[int], None] | None = None,
+        checkpoint: Checkpoint | None = None,
     ) -> Iterator[dict[str, Any]]:
-        """The lines of a verifiable export of the ledger, or of one partnership."""
-        checkpoint = self.covering()
+        """The lines of a verifiable export of the ledger, or of one partnership, through
+        ``checkpoint`` (by default one that covers the chain's head, see ``covering``)."""
+        checkpoint = checkpoint or self.covering()
         member = None if partner_id is None else partnership(self.transcoder, partner_id)
         return export_lines(self.store, checkpoint, renderer(self.transcoder), member, progress)
 

@@ -30,11 +30,6 @@ class Notary:
         self._last_time = clock()
         self._lock = threading.Lock()
 
-    def latest(self) -> Checkpoint | None:
-        """The latest stored checkpoint, whoever issued it."""
-        checkpoints = self.store.select_checkpoints()
-        return checkpoints[-1] if checkpoints else None
-
     def issue(self) -> Checkpoint | None:
         """Sign the chain's head now (None while the ledger is empty)."""
         with self._lock:
@@ -43,7 +38,7 @@ class Notary:
                 return None
             checkpoint = self.signer.sign(position, chain_hash)
             if not self.store.insert_checkpoint(checkpoint):  # another process was first
-                latest = self.latest()
+                latest = self.store.latest_checkpoint()
                 checkpoint = latest if latest is not None else checkpoint
             self._last_position, self._last_time = position, self._clock()
             return checkpoint
@@ -51,7 +46,7 @@ class Notary:
     def tick(self) -> Checkpoint | None:
         """Issue a checkpoint if one is due; the checkpoint issued, or None."""
         if self._last_position is None:
-            latest = self.latest()
+            latest = self.store.latest_checkpoint()
             self._last_position = latest.position if latest else 0
         head = self.store.chain_head()[0]
         behind = head - self._last_position

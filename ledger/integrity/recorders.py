@@ -100,6 +100,10 @@ class ChainStore(Protocol):
         """Every stored checkpoint, by position."""
         ...
 
+    def latest_checkpoint(self) -> Checkpoint | None:
+        """The stored checkpoint of the highest position, if any."""
+        ...
+
 
 def _checkpoint(row: Sequence[Any]) -> Checkpoint:
     return Checkpoint(
@@ -303,6 +307,11 @@ class ChainedSQLiteRecorder(_Remembering, SQLiteApplicationRecorder):
             for r in self._read(f"SELECT * FROM {CHECKPOINT_TABLE} ORDER BY position")
         ]
 
+    def latest_checkpoint(self) -> Checkpoint | None:
+        """The checkpoint of the highest position."""
+        rows = self._read(f"SELECT * FROM {CHECKPOINT_TABLE} ORDER BY position DESC LIMIT 1")
+        return _checkpoint(rows[0]) if rows else None
+
     def link_legacy_events(self) -> int:
         """Chain a ledger recorded before the chain existed."""
         with self.datastore.transaction(commit=True) as c:
@@ -491,6 +500,13 @@ class ChainedPostgresRecorder(_Remembering, PostgresApplicationRecorder):
             _checkpoint(r)
             for r in self._read(SQL("SELECT * FROM {} ORDER BY position").format(self._checkpoints))
         ]
+
+    def latest_checkpoint(self) -> Checkpoint | None:
+        """The checkpoint of the highest position."""
+        rows = self._read(
+            SQL("SELECT * FROM {} ORDER BY position DESC LIMIT 1").format(self._checkpoints)
+        )
+        return _checkpoint(rows[0]) if rows else None
 
     def link_legacy_events(self) -> int:
         """Chain a ledger recorded before the chain existed (under the events table lock)."""
