@@ -38,6 +38,7 @@ bench: install
 	$(BIN)/python bench/projections.py
 	$(BIN)/python bench/scaleout.py
 	$(BIN)/python bench/verify.py
+	$(BIN)/python bench/api.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -31,6 +31,7 @@ from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
+import cputime
 import httpx
 from _support import (
     DEFAULT_POSTGRES_URL,
@@ -65,6 +66,8 @@ class Sample:
     wall: float = 0.0
     failures: int = 0
     client_cpu: float = 0.0
+    cpu_per_request: float = 0.0
+    """In process: CPU milliseconds per command."""
 
     @property
     def per_second(self) -> float:
@@ -84,9 +87,24 @@ def free_port() -> int:
         return port
 
 
+@dataclass(frozen=True)
+class Server:
+    """A running server: its base URL and the processes whose CPU it uses."""
+
+    base: str
+    api: int
+    projector: int | None
+
+    def cpu(self) -> cputime.Reading:
+        """CPU seconds used so far by the server, its projection worker and PostgreSQL."""
+        return cputime.read(self.api, self.projector)
+
+
 @contextmanager
-def server(settings: Settings, workers: int = 1, projections: str | None = None) -> Iterator[str]:
-    """A real uvicorn process serving the app on loopback; its base URL.
+def server(
+    settings: Settings, workers: int = 1, projections: str | None = None
+) -> Iterator[Server]:
+    """A real uvicorn process serving the app on loopback.
 
     With several workers, by default the deployment of docs/operations.md: the API processes
     leave the read models to one ``counterpart projections run`` worker
@@ -143,7 +161,7 @@ def server(settings: Settings, workers: int = 1, projections: str | None = None)
             time.sleep(0.2)
         while httpx.get(f"{base}/readyz", timeout=5).json()["checks"]["projection_lag"]:
             time.sleep(0.5)  # measure a caught-up server, not one still catching up
-        yield base
+        yield Server(base, process.pid, None if projector is None else projector.pid)
     finally:
         process.terminate()
         process.wait(30)
@@ -216,7 +234,7 @@ def in_process(settings: Settings, fixture: Fixture, commands: int) -> Sample:
     sample = Sample("in-process report_progress")
     try:
         today = datetime.now(UTC).date()
-        started = time.perf_counter()
+        started, used = time.perf_counter(), time.process_time()
         for n in range(commands):
             plan_id, metric_id = fixture.plans[n % len(fixture.plans)]
             began = time.perf_counter()
@@ -225,6 +243,7 @@ def in_process(settings: Settings, fixture: Fixture, commands: int) -> Sample:
             )
             sample.latencies.append(time.perf_counter() - began)
         sample.wall = time.perf_counter() - started
+        sample.cpu_per_request = (time.process_time() - used) / commands * 1000
     finally:
         app.close()
     return sample
@@ -415,10 +434,16 @@ def main() -> None:
         with ledger_store(backend, args.postgres_url) as settings:
             fixture = active_plans(settings, args.clients)
             local = in_process(settings, fixture, args.commands)
-            with server(settings, args.workers, args.projections) as base:
-                http = over_http(base, fixture, args.clients, args.commands // args.clients)
-                bounds = ceiling(base, fixture.token, args.clients, args.commands // args.clients)
+            with server(settings, args.workers, args.projections) as running:
+                before = running.cpu()
+                http = over_http(running.base, fixture, args.clients, args.commands // args.clients)
+                used = running.cpu() - before
+                bounds = ceiling(
+                    running.base, fixture.token, args.clients, args.commands // args.clients
+                )
             report([local, http, *bounds])
+            print(f"  in process: {local.cpu_per_request:.2f} ms CPU per command")
+            print(f"  over HTTP: {used.per(len(http.latencies))}")
             ratio = http.per_second / local.per_second
             verdict = "meets" if ratio >= COMMAND_GOAL else "MISSES"
             print(f"  HTTP / in-process = {ratio:.2f} ({verdict} the goal of >= {COMMAND_GOAL})")
@@ -431,9 +456,12 @@ def main() -> None:
                 f"  demo: {demo.plans} plans, {demo.events:,} events loaded in "
                 f"{time.perf_counter() - began:.0f} s"
             )
-            with server(settings, args.workers, args.projections) as base:
-                samples = queries(base, demo.leader.token, demo.plan_ids, 4, args.queries)
+            with server(settings, args.workers, args.projections) as running:
+                before = running.cpu()
+                samples = queries(running.base, demo.leader.token, demo.plan_ids, 4, args.queries)
+                used = running.cpu() - before
             report(samples)
+            print(f"  queries: {used.per(sum(len(s.latencies) for s in samples))}")
             load, score = score_in_process(settings, demo.plan_ids[:500])
             print(
                 f"  in process: load a plan's score facts {load:.2f} ms, "
