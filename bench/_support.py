@@ -376,3 +376,58 @@ def fill_wave(
             app.save(plan)
     as_of = clock.now().date()
     return [FilledPlan(plan.id, as_of) for plan, _, _ in live]
+
+
+@dataclass
+class Fixture:
+    """Active plans, each with its manager's token and its vendor metric."""
+
+    plans: list[tuple[uuid.UUID, uuid.UUID]]
+    manager: uuid.UUID
+    token: str
+
+
+def active_plans(settings: Settings, count: int) -> Fixture:
+    """``count`` active plans of one manager and partner, with periods around today."""
+    app = Counterpart(settings)
+    try:
+        admin, _ = app.register_actor(name="Ada Admin", email="ada@vendor.example", role=Role.ADMIN)
+        manager, token = app.register_actor(
+            name="Max Manager", email="max@vendor.example", role=Role.MANAGER, by=admin.id
+        )
+        partner = app.register_partner(name="Acme", manager_id=manager.id, by=admin.id)
+        contact, _ = app.register_actor(
+            name="Pat",
+            email="pat@acme.example",
+            role=Role.PARTNER,
+            partner_id=partner.id,
+            by=admin.id,
+        )
+        today = datetime.now(UTC).date()
+        start, end = today - timedelta(days=10), today + timedelta(days=80)
+        due = today + timedelta(days=70)
+        plans = []
+        for n in range(count):
+            plan = app.draft_plan(
+                partner_id=partner.id,
+                title=f"Plan {n}",
+                period_start=start,
+                period_end=end,
+                actor_id=manager.id,
+            )
+            _, ours = app.propose_metric(plan.id, _due(vendor_metric(), due), actor_id=manager.id)
+            _, theirs = app.propose_metric(
+                plan.id, _due(partner_metric(), due), actor_id=contact.id
+            )
+            app.agree_metric(plan.id, ours, actor_id=contact.id)
+            app.agree_metric(plan.id, theirs, actor_id=manager.id)
+            app.commit(plan.id, actor_id=manager.id)
+            app.commit(plan.id, actor_id=contact.id)
+            plans.append((plan.id, ours))
+        return Fixture(plans, manager.id, token)
+    finally:
+        app.close()
+
+
+def _due(spec: MetricSpec, due: date) -> MetricSpec:
+    return replace(spec, due_date=due)

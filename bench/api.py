@@ -25,8 +25,8 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -35,18 +35,17 @@ import cputime
 import httpx
 from _support import (
     DEFAULT_POSTGRES_URL,
+    Fixture,
+    active_plans,
     backends,
     ledger_store,
     machine,
-    partner_metric,
     percentile,
-    vendor_metric,
 )
 
 from api.demo import load_demo
 from ledger.application import Counterpart
 from ledger.clock import SimulatedClock
-from ledger.domain import MetricSpec, Role
 from ledger.settings import Settings
 from projections.accountability import plan_accountability
 from projections.score_facts import ScoreFacts
@@ -173,61 +172,6 @@ def server(
 # ------------------------------------------------------------------ commands
 
 
-@dataclass
-class Fixture:
-    """Active plans, each with its manager's token and its vendor metric."""
-
-    plans: list[tuple[uuid.UUID, uuid.UUID]]
-    manager: uuid.UUID
-    token: str
-
-
-def active_plans(settings: Settings, count: int) -> Fixture:
-    """``count`` active plans of one manager and partner, with periods around today."""
-    app = Counterpart(settings)
-    try:
-        admin, _ = app.register_actor(name="Ada Admin", email="ada@vendor.example", role=Role.ADMIN)
-        manager, token = app.register_actor(
-            name="Max Manager", email="max@vendor.example", role=Role.MANAGER, by=admin.id
-        )
-        partner = app.register_partner(name="Acme", manager_id=manager.id, by=admin.id)
-        contact, _ = app.register_actor(
-            name="Pat",
-            email="pat@acme.example",
-            role=Role.PARTNER,
-            partner_id=partner.id,
-            by=admin.id,
-        )
-        today = datetime.now(UTC).date()
-        start, end = today - timedelta(days=10), today + timedelta(days=80)
-        due = today + timedelta(days=70)
-        plans = []
-        for n in range(count):
-            plan = app.draft_plan(
-                partner_id=partner.id,
-                title=f"Plan {n}",
-                period_start=start,
-                period_end=end,
-                actor_id=manager.id,
-            )
-            _, ours = app.propose_metric(plan.id, _due(vendor_metric(), due), actor_id=manager.id)
-            _, theirs = app.propose_metric(
-                plan.id, _due(partner_metric(), due), actor_id=contact.id
-            )
-            app.agree_metric(plan.id, ours, actor_id=contact.id)
-            app.agree_metric(plan.id, theirs, actor_id=manager.id)
-            app.commit(plan.id, actor_id=manager.id)
-            app.commit(plan.id, actor_id=contact.id)
-            plans.append((plan.id, ours))
-        return Fixture(plans, manager.id, token)
-    finally:
-        app.close()
-
-
-def _due(spec: MetricSpec, due: date) -> MetricSpec:
-    return replace(spec, due_date=due)
-
-
 def in_process(settings: Settings, fixture: Fixture, commands: int) -> Sample:
     """The same command, called in process, one after another."""
     app = Counterpart(settings)
@@ -255,7 +199,9 @@ class Client:
 
     def __init__(self, base: str) -> None:
         parts = urlsplit(base)
-        self.connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+        self.connection = http.client.HTTPConnection(
+            parts.hostname or "127.0.0.1", parts.port, timeout=30
+        )
 
     def call(self, method: str, path: str, headers: dict[str, str], body: object = None) -> int:
         """Send one request, read the whole response; its status.

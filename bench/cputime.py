@@ -13,6 +13,8 @@ from pathlib import Path
 
 PROC = Path("/proc")
 TICKS = os.sysconf("SC_CLK_TCK")
+MEANINGFUL = 0.05
+"""CPU seconds below which a part is left out of a reading (background work, not the load)."""
 
 
 def _stat(path: Path) -> list[str] | None:
@@ -78,9 +80,9 @@ class Reading:
         """Milliseconds per request, one figure per part."""
         parts = [f"API event loop {self.loop / requests * 1000:.2f}"]
         parts.append(f"API other threads {self.other / requests * 1000:.2f}")
-        if self.projector:
+        if self.projector >= MEANINGFUL:
             parts.append(f"projection worker {self.projector / requests * 1000:.2f}")
-        if self.postgres:
+        if self.postgres >= MEANINGFUL:
             parts.append(f"PostgreSQL {self.postgres / requests * 1000:.2f}")
         return ", ".join(parts) + " ms CPU per request"
 
