@@ -39,6 +39,7 @@ bench: install
 	$(BIN)/python bench/scaleout.py
 	$(BIN)/python bench/verify.py
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/request_cost.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
