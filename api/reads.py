@@ -72,12 +72,17 @@ def require_visible(
     """
     with services.reading() as cursor:
         header = plan_header(cursor, plan_id)
+        visible = header is not None and can_see(cursor, principal, header[0])
     if header is None or fresh:
         latest = services.app.recorder.select_events(plan_id, desc=True, limit=1)
         if latest and (header is None or latest[0].originator_version > header[1]):
-            services.catch_up()
-    with services.reading() as cursor:
-        return visible_header(cursor, principal, plan_id)[1]
+            services.catch_up()  # the read models were behind: look again once they caught up
+            with services.reading() as cursor:
+                return visible_header(cursor, principal, plan_id)[1]
+    if header is None or not visible:
+        msg = f"plan {plan_id} not found"
+        raise NotFound(msg)
+    return header[1]
 
 
 def past_plan(services: Services, plan: Plan) -> JSON:
