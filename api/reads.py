@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from api.auth import Principal, can_see
@@ -20,6 +21,7 @@ from projections.scoring import pace
 from projections.store import Cursor
 
 FACTS = ScoreFacts()
+T = TypeVar("T")
 
 
 def today(services: Services) -> date:
@@ -41,48 +43,57 @@ def etag(document: JSON) -> dict[str, str]:
     return {"ETag": f'"{document["version"]}"'}
 
 
-def visible_header(cursor: Cursor, principal: Principal, plan_id: UUID) -> tuple[UUID, int]:
-    """The plan's partner and version if the caller may see it; 404 otherwise (no content)."""
-    header = plan_header(cursor, plan_id)
-    if header is None or not can_see(cursor, principal, header[0]):
-        msg = f"plan {plan_id} not found"
-        raise NotFound(msg)
-    return header
-
-
 def current_plan(services: Services, principal: Principal, plan_id: UUID) -> JSON:
     """The plan now, with paces for today (after any write answered before this read)."""
-    require_visible(services, principal, plan_id, fresh=True)
-    with services.reading() as cursor:
-        document = plan_document(cursor, plan_id)
-        if document is None:  # pragma: no cover - seen a moment ago; plans are never removed
-            msg = f"plan {plan_id} not found"
-            raise NotFound(msg)
-        return with_paces(document, FACTS.load(cursor, plan_id), today(services))
 
+    def read(cursor: Cursor) -> tuple[JSON | None, PlanFacts | None]:
+        return plan_document(cursor, plan_id), FACTS.load(cursor, plan_id)
 
-def require_visible(
-    services: Services, principal: Principal, plan_id: UUID, *, fresh: bool = False
-) -> int:
-    """404 unless the plan exists and the caller may see it; its current version.
-
-    ``fresh``: if the ledger holds a later version of the plan than the read models (a
-    command answered a moment ago), wait for the projections, so a read after a write sees it.
-    A plan drafted a moment ago and not yet in the read models is waited for too.
-    """
-    with services.reading() as cursor:
-        header = plan_header(cursor, plan_id)
-        visible = header is not None and can_see(cursor, principal, header[0])
-    if header is None or fresh:
-        latest = services.app.recorder.select_events(plan_id, desc=True, limit=1)
-        if latest and (header is None or latest[0].originator_version > header[1]):
-            services.catch_up()  # the read models were behind: look again once they caught up
-            with services.reading() as cursor:
-                return visible_header(cursor, principal, plan_id)[1]
-    if header is None or not visible:
+    document, facts = read_visible(services, principal, plan_id, read)
+    if document is None:  # pragma: no cover - its header was just read; plans are never removed
         msg = f"plan {plan_id} not found"
         raise NotFound(msg)
-    return header[1]
+    return with_paces(document, facts, today(services))
+
+
+def read_visible(
+    services: Services, principal: Principal, plan_id: UUID, read: Callable[[Cursor], T | None]
+) -> T:
+    """What ``read`` reads about a plan the caller may see, in the same read transaction as
+    the check that they may; 404 otherwise (or if ``read`` finds nothing).
+
+    If the ledger holds a later version of the plan than the read models (a command answered
+    a moment ago, perhaps by another process), the projections are waited for and the read
+    is made again, so a read after a write sees it.
+    """
+
+    def attempt() -> tuple[tuple[UUID, int] | None, T | None]:
+        with services.reading() as cursor:
+            header = plan_header(cursor, plan_id)
+            if header is None or not can_see(cursor, principal, header[0]):
+                return header, None
+            return header, read(cursor)
+
+    header, found = attempt()
+    latest = services.app.recorder.select_events(plan_id, desc=True, limit=1)
+    if latest and (header is None or latest[0].originator_version > header[1]):
+        services.catch_up()
+        header, found = attempt()
+    if found is None:
+        msg = f"plan {plan_id} not found"
+        raise NotFound(msg)
+    return found
+
+
+def require_visible(services: Services, principal: Principal, plan_id: UUID) -> int:
+    """404 unless the plan exists and the caller may see it; its current version (after any
+    write answered before this read)."""
+
+    def version(cursor: Cursor) -> int | None:
+        header = plan_header(cursor, plan_id)
+        return None if header is None else header[1]
+
+    return read_visible(services, principal, plan_id, version)
 
 
 def past_plan(services: Services, plan: Plan) -> JSON:

@@ -130,7 +130,7 @@ def get_plan(
     if version is None and as_of is None:
         document = current_plan(services, principal, plan_id)
         return JSONResponse(document, headers=etag(document))
-    current = require_visible(services, principal, plan_id, fresh=True)
+    current = require_visible(services, principal, plan_id)
     if as_of is not None:
         plan = services.app.plan_as_of(plan_id, as_of)
     elif version is not None and version <= current:
@@ -391,7 +391,7 @@ def history(
     plan_id: UUID, services: ServicesDep, principal: PrincipalDep, page: PageDep
 ) -> JSONResponse:
     """The plan's events, oldest first: who did what, when, with the data as stored."""
-    require_visible(services, principal, plan_id, fresh=True)
+    require_visible(services, principal, plan_id)
     after = 0
     if page.after is not None:
         if not (page.after.isascii() and page.after.isdigit()) or len(page.after) > 18:

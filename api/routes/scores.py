@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from api import schemas
 from api.auth import require_role, visible_partners
 from api.deps import PageDep, PrincipalDep, ServicesDep, page_of
-from api.reads import FACTS, jsonable, require_visible, today
+from api.reads import FACTS, jsonable, read_visible, today
 from api.routes.directory import visible_partner
 from api.schemas import Day, Moment
 from ledger.domain import InvalidInput, NotFound, Side
@@ -39,11 +39,7 @@ def plan_scores(
     plan_id: UUID, services: ServicesDep, principal: PrincipalDep, as_of: AsOf = None
 ) -> JSONResponse:
     """Both sides' scores as of a date: every component, its items and their event ids."""
-    require_visible(services, principal, plan_id, fresh=True)
-    with services.reading() as cursor:
-        facts = FACTS.load(cursor, plan_id)
-    if facts is None:
-        raise NotFound(f"plan {plan_id} not found")
+    facts = read_visible(services, principal, plan_id, lambda cursor: FACTS.load(cursor, plan_id))
     return JSONResponse(plan_accountability(facts, as_of or today(services)))
 
 
