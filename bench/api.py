@@ -290,13 +290,22 @@ def over_http(base: str, fixture: Fixture, clients: int, per_client: int) -> Sam
 # ------------------------------------------------------------------- queries
 
 
+QUERIES = (("GET accountability", "/accountability"), ("GET plan", ""))
+
+
 def queries(
-    base: str, token: str, plan_ids: list[uuid.UUID], clients: int, per: int
+    base: str,
+    token: str,
+    plan_ids: list[uuid.UUID],
+    clients: int,
+    per: int,
+    *,
+    kinds: tuple[tuple[str, str], ...] = QUERIES,
 ) -> list[Sample]:
     """Score and plan queries as the leader for random plans."""
     headers = {"Authorization": f"Bearer {token}"}
     samples = []
-    for label, suffix in (("GET accountability", "/accountability"), ("GET plan", "")):
+    for label, suffix in kinds:
 
         def request(http: Client, index: int, n: int, suffix: str = suffix) -> bool:
             plan_id = plan_ids[(index * 7919 + n * 104729) % len(plan_ids)]
@@ -406,8 +415,27 @@ def main() -> None:
                 before = running.cpu()
                 samples = queries(running.base, demo.leader.token, demo.plan_ids, 4, args.queries)
                 used = running.cpu() - before
+                by_load = [
+                    queries(
+                        running.base,
+                        demo.leader.token,
+                        demo.plan_ids,
+                        clients,
+                        max(args.queries, 1000 // clients),
+                        kinds=(QUERIES[0],),
+                    )[0]
+                    for clients in (1, 2)
+                ]
             report(samples)
             print(f"  queries: {used.per(sum(len(s.latencies) for s in samples))}")
+            print("  score query by load (concurrent clients; 4 is the run above):")
+            for clients, sample in zip((1, 2, 4), [*by_load, samples[0]], strict=True):
+                verdict = "meets" if sample.ms(99) <= QUERY_P99_GOAL_MS else "MISSES"
+                plural = "s" if clients > 1 else " "
+                print(
+                    f"    {clients} client{plural}  {sample.per_second:5.0f} /s"
+                    f"   p50 {sample.ms(50):6.2f} ms   p99 {sample.ms(99):6.2f} ms   ({verdict})"
+                )
             load, score = score_in_process(settings, demo.plan_ids[:500])
             print(
                 f"  in process: load a plan's score facts {load:.2f} ms, "
