@@ -117,6 +117,8 @@ class Cast:
     manager: uuid.UUID
     contact: uuid.UUID
     partner: uuid.UUID
+    manager_token: str = ""
+    """The manager's bearer token (for the HTTP benchmarks)."""
 
 
 @dataclass
@@ -130,7 +132,7 @@ class ActivePlan:
 def a_cast(app: Counterpart) -> Cast:
     """Register an admin, a manager, a partner and its contact through the application."""
     admin, _ = app.register_actor(name="Ada Admin", email="ada@vendor.example", role=Role.ADMIN)
-    manager, _ = app.register_actor(
+    manager, token = app.register_actor(
         name="Max Manager", email="max@vendor.example", role=Role.MANAGER, by=admin.id
     )
     partner = app.register_partner(name="Acme Networks", manager_id=manager.id, by=admin.id)
@@ -141,25 +143,43 @@ def a_cast(app: Counterpart) -> Cast:
         partner_id=partner.id,
         by=admin.id,
     )
-    return Cast(admin=admin.id, manager=manager.id, contact=contact.id, partner=partner.id)
+    return Cast(admin.id, manager.id, contact.id, partner.id, token)
 
 
-def an_active_plan(app: Counterpart, cast: Cast, clock: SimulatedClock) -> ActivePlan:
-    """Draft, agree both metrics and commit both sides, all through the application."""
+def an_active_plan(
+    app: Counterpart,
+    cast: Cast,
+    clock: SimulatedClock | None,
+    *,
+    period: tuple[date, date] = (PERIOD_START, PERIOD_END),
+    due: date | None = None,
+) -> ActivePlan:
+    """Draft, agree both metrics and commit both sides, all through the application.
+
+    With a simulated clock, it moves a step between the two commitments; ``due`` moves both
+    metrics' due dates (default: ``DUE``).
+    """
+    ours_spec, theirs_spec = vendor_metric(), partner_metric()
+    if due is not None:
+        ours_spec, theirs_spec = (
+            replace(ours_spec, due_date=due),
+            replace(theirs_spec, due_date=due),
+        )
     plan = app.draft_plan(
         partner_id=cast.partner,
         title="FY2026 joint plan",
-        period_start=PERIOD_START,
-        period_end=PERIOD_END,
+        period_start=period[0],
+        period_end=period[1],
         objectives=["Grow qualified pipeline"],
         actor_id=cast.manager,
     )
-    _, ours = app.propose_metric(plan.id, vendor_metric(), actor_id=cast.manager)
-    _, theirs = app.propose_metric(plan.id, partner_metric(), actor_id=cast.contact)
+    _, ours = app.propose_metric(plan.id, ours_spec, actor_id=cast.manager)
+    _, theirs = app.propose_metric(plan.id, theirs_spec, actor_id=cast.contact)
     app.agree_metric(plan.id, ours, actor_id=cast.contact)
     app.agree_metric(plan.id, theirs, actor_id=cast.manager)
     app.commit(plan.id, actor_id=cast.manager)
-    clock.advance(STEP)
+    if clock is not None:
+        clock.advance(STEP)
     app.commit(plan.id, actor_id=cast.contact)
     return ActivePlan(plan_id=plan.id, metric_id=ours)
 
@@ -391,43 +411,13 @@ def active_plans(settings: Settings, count: int) -> Fixture:
     """``count`` active plans of one manager and partner, with periods around today."""
     app = Counterpart(settings)
     try:
-        admin, _ = app.register_actor(name="Ada Admin", email="ada@vendor.example", role=Role.ADMIN)
-        manager, token = app.register_actor(
-            name="Max Manager", email="max@vendor.example", role=Role.MANAGER, by=admin.id
-        )
-        partner = app.register_partner(name="Acme", manager_id=manager.id, by=admin.id)
-        contact, _ = app.register_actor(
-            name="Pat",
-            email="pat@acme.example",
-            role=Role.PARTNER,
-            partner_id=partner.id,
-            by=admin.id,
-        )
+        cast = a_cast(app)
         today = datetime.now(UTC).date()
-        start, end = today - timedelta(days=10), today + timedelta(days=80)
-        due = today + timedelta(days=70)
-        plans = []
-        for n in range(count):
-            plan = app.draft_plan(
-                partner_id=partner.id,
-                title=f"Plan {n}",
-                period_start=start,
-                period_end=end,
-                actor_id=manager.id,
-            )
-            _, ours = app.propose_metric(plan.id, _due(vendor_metric(), due), actor_id=manager.id)
-            _, theirs = app.propose_metric(
-                plan.id, _due(partner_metric(), due), actor_id=contact.id
-            )
-            app.agree_metric(plan.id, ours, actor_id=contact.id)
-            app.agree_metric(plan.id, theirs, actor_id=manager.id)
-            app.commit(plan.id, actor_id=manager.id)
-            app.commit(plan.id, actor_id=contact.id)
-            plans.append((plan.id, ours))
-        return Fixture(plans, manager.id, token)
+        period = (today - timedelta(days=10), today + timedelta(days=80))
+        plans = [
+            an_active_plan(app, cast, None, period=period, due=today + timedelta(days=70))
+            for _ in range(count)
+        ]
+        return Fixture([(p.plan_id, p.metric_id) for p in plans], cast.manager, cast.manager_token)
     finally:
         app.close()
-
-
-def _due(spec: MetricSpec, due: date) -> MetricSpec:
-    return replace(spec, due_date=due)
