@@ -7,10 +7,11 @@ import platform
 import sqlite3
 import sys
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from importlib import metadata
@@ -421,3 +422,46 @@ def active_plans(settings: Settings, count: int) -> Fixture:
         return Fixture([(p.plan_id, p.metric_id) for p in plans], cast.manager, cast.manager_token)
     finally:
         app.close()
+
+
+@dataclass
+class Sample:
+    """Latencies of one kind of request, in seconds, and the wall time they took."""
+
+    label: str
+    latencies: list[float] = field(default_factory=list)
+    wall: float = 0.0
+    failures: int = 0
+    client_cpu: float = 0.0
+    cpu_per_request: float = 0.0
+    """In process: CPU milliseconds per command."""
+
+    @property
+    def per_second(self) -> float:
+        """Requests per second of wall time."""
+        return len(self.latencies) / self.wall if self.wall else 0.0
+
+    def ms(self, q: float) -> float:
+        """The q-th percentile latency in milliseconds."""
+        return percentile(self.latencies, q) * 1000
+
+
+def in_process(settings: Settings, fixture: Fixture, commands: int) -> Sample:
+    """The same command, called in process, one after another."""
+    app = Counterpart(settings)
+    sample = Sample("in-process report_progress")
+    try:
+        today = datetime.now(UTC).date()
+        started, used = time.perf_counter(), time.process_time()
+        for n in range(commands):
+            plan_id, metric_id = fixture.plans[n % len(fixture.plans)]
+            began = time.perf_counter()
+            app.report_progress(
+                plan_id, metric_id, value=Decimal(n % 40), as_of=today, actor_id=fixture.manager
+            )
+            sample.latencies.append(time.perf_counter() - began)
+        sample.wall = time.perf_counter() - started
+        sample.cpu_per_request = (time.process_time() - used) / commands * 1000
+    finally:
+        app.close()
+    return sample

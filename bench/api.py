@@ -25,9 +25,8 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -36,11 +35,12 @@ import httpx
 from _support import (
     DEFAULT_POSTGRES_URL,
     Fixture,
+    Sample,
     active_plans,
     backends,
+    in_process,
     ledger_store,
     machine,
-    percentile,
 )
 
 from api.demo import load_demo
@@ -54,28 +54,6 @@ from projections.store import open_store
 ROOT = Path(__file__).resolve().parent.parent
 COMMAND_GOAL = 0.5
 QUERY_P99_GOAL_MS = 25.0
-
-
-@dataclass
-class Sample:
-    """Latencies of one kind of request, in seconds, and the wall time they took."""
-
-    label: str
-    latencies: list[float] = field(default_factory=list)
-    wall: float = 0.0
-    failures: int = 0
-    client_cpu: float = 0.0
-    cpu_per_request: float = 0.0
-    """In process: CPU milliseconds per command."""
-
-    @property
-    def per_second(self) -> float:
-        """Requests per second of wall time."""
-        return len(self.latencies) / self.wall if self.wall else 0.0
-
-    def ms(self, q: float) -> float:
-        """The q-th percentile latency in milliseconds."""
-        return percentile(self.latencies, q) * 1000
 
 
 def free_port() -> int:
@@ -170,27 +148,6 @@ def server(
 
 
 # ------------------------------------------------------------------ commands
-
-
-def in_process(settings: Settings, fixture: Fixture, commands: int) -> Sample:
-    """The same command, called in process, one after another."""
-    app = Counterpart(settings)
-    sample = Sample("in-process report_progress")
-    try:
-        today = datetime.now(UTC).date()
-        started, used = time.perf_counter(), time.process_time()
-        for n in range(commands):
-            plan_id, metric_id = fixture.plans[n % len(fixture.plans)]
-            began = time.perf_counter()
-            app.report_progress(
-                plan_id, metric_id, value=Decimal(n % 40), as_of=today, actor_id=fixture.manager
-            )
-            sample.latencies.append(time.perf_counter() - began)
-        sample.wall = time.perf_counter() - started
-        sample.cpu_per_request = (time.process_time() - used) / commands * 1000
-    finally:
-        app.close()
-    return sample
 
 
 class Client:

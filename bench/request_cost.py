@@ -24,11 +24,17 @@ import time
 import uuid
 from collections.abc import Callable, MutableMapping
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from _support import DEFAULT_POSTGRES_URL, active_plans, backends, ledger_store, machine
+from _support import (
+    DEFAULT_POSTGRES_URL,
+    active_plans,
+    backends,
+    in_process,
+    ledger_store,
+    machine,
+)
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -39,7 +45,6 @@ from api import schemas
 from api.app import create_app
 from api.deps import Command, Result, get_principal
 from api.reads import plan_result
-from ledger.application import Counterpart
 from ledger.settings import Settings
 
 Message = MutableMapping[str, Any]
@@ -148,22 +153,12 @@ async def measure(app: FastAPI, label: str, count: int, request: Callable[[int],
 def run(settings: Settings, count: int) -> None:
     """Measure each kind of request on one ledger."""
     fixture = active_plans(settings, PLANS)
-    app = Counterpart(settings)
-    today = datetime.now(UTC).date()
-    started, used = time.perf_counter(), time.process_time()
-    try:
-        for n in range(count):
-            plan_id, metric_id = fixture.plans[n % len(fixture.plans)]
-            app.report_progress(
-                plan_id, metric_id, value=Decimal(n % 40), as_of=today, actor_id=fixture.manager
-            )
-    finally:
-        app.close()
+    local = in_process(settings, fixture, count)
     print(
         f"  {'in-process report_progress':<30} {'':<17} whole process "
-        f"{(time.process_time() - used) / count * 1000:5.2f}   wall "
-        f"{(time.perf_counter() - started) / count * 1000:5.2f} ms per command"
+        f"{local.cpu_per_request:5.2f}   wall {local.wall / count * 1000:5.2f} ms per command"
     )
+    today = datetime.now(UTC).date()
     quiet, sys.stderr = sys.stderr, open(os.devnull, "w")  # noqa: SIM115 (the request log)
     api = create_app(settings)  # its request log goes to the stderr of the moment
     auth = {"Authorization": f"Bearer {fixture.token}"}
