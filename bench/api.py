@@ -43,9 +43,9 @@ from _support import (
     machine,
 )
 
-from api.demo import load_demo
 from ledger.application import Counterpart
 from ledger.clock import SimulatedClock
+from ledger.demo import load_demo
 from ledger.settings import Settings
 from projections.accountability import plan_accountability
 from projections.score_facts import ScoreFacts
