@@ -562,3 +562,54 @@ class PublicKey(BaseModel):
     key_id: str
     algorithm: Literal["Ed25519"]
     public_key: str = Field(description="PEM (SubjectPublicKeyInfo).")
+
+
+# ------------------------------------------------- inbox, notifications, webhooks
+
+
+class AtStake(BaseModel):
+    """Which score component an inbox item protects, and how."""
+
+    component: Literal["delivery", "reporting", "reviews", "responsiveness"] | None
+    detail: str
+
+
+class Action(BaseModel):
+    """The API call that clears an inbox item."""
+
+    method: str
+    path: str
+
+
+class InboxItem(BaseModel):
+    """One thing waiting on the caller's side."""
+
+    kind: Literal[
+        "agree_metric",
+        "answer_adjustment",
+        "commit",
+        "report_progress",
+        "record_review",
+        "close_plan",
+    ]
+    key: str = Field(description="Identifies the item across days (kind, plan, subject, window).")
+    side: SideName
+    plan_id: UUID
+    partner_id: UUID
+    metric_id: UUID | None
+    adjustment_id: UUID | None
+    title: str
+    waiting_since: datetime
+    act_by: date | None = Field(
+        description="The last day to act and keep the component at full credit (null: no "
+        "deadline); for requests, act before waiting_since + 5 days."
+    )
+    at_stake: AtStake
+    action: Action
+
+
+class Inbox(BaseModel):
+    """The caller's inbox as of a date, sorted by act_by (nulls last)."""
+
+    as_of: date
+    items: list[InboxItem]

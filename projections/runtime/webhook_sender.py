@@ -1,0 +1,206 @@
+"""The webhook sender: claims due outbox messages and POSTs them, signed, with httpx.
+
+Bounded concurrency (a few messages at a time, each on a thread of a small pool), a 10 s
+timeout, no redirects, the endpoint's resolved addresses checked before every attempt, and
+retries with growing, jittered pauses for at least a day before a message is ``failed``.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlsplit
+
+import httpx
+import structlog
+
+from projections.models import webhook_outbox as outbox
+from projections.rules.webhooks import EndpointRefused, check_addresses, retry_delay, signatures
+from projections.runtime.store import Cursor, ReadStore
+
+LOGGER = "counterpart.webhooks"
+TIMEOUT = 10.0
+LEASE = timedelta(seconds=60)
+"""How long a claimed message is a sender's alone (well over the timeout)."""
+USER_AGENT = "Counterpart-Webhooks/1"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Pauses between attempts (doubling from ``first`` to ``cap`` seconds, jittered) and how
+    long a message is retried before it is ``failed``."""
+
+    first: float = 5.0
+    cap: float = 3600.0
+    retry_for: float = 86_400.0
+
+
+def resolve(host: str) -> list[str]:
+    """Every address a host name resolves to (an IP literal resolves to itself)."""
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except socket.gaierror:
+        return []
+    return sorted({str(info[4][0]) for info in infos})
+
+
+def check_endpoint(url: str, *, allow_private: bool) -> None:
+    """Refuse an endpoint whose host resolves to nothing, or to a non-public address."""
+    host = urlsplit(url).hostname or ""
+    check_addresses(host, resolve(host), allow_private=allow_private)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one attempt gave: a status code (None if no answer) and an error text."""
+
+    ok: bool
+    status_code: int | None
+    error: str
+
+
+class WebhookSender:
+    """Delivers the outbox's due messages; ``run_once`` is one round, ``run_forever`` a loop."""
+
+    def __init__(
+        self,
+        store: ReadStore,
+        now: Callable[[], datetime],
+        *,
+        allow_private: bool = False,
+        concurrency: int = 8,
+        policy: RetryPolicy | None = None,
+        on_outcome: Callable[[str], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.now = now
+        self.allow_private = allow_private
+        self.concurrency = concurrency
+        self.policy = policy or RetryPolicy()
+        self.on_outcome = on_outcome
+        self.owner = f"{socket.gethostname()}:{uuid.uuid4().hex[:12]}"
+        self._client = httpx.Client(
+            timeout=TIMEOUT,
+            follow_redirects=False,
+            headers={"user-agent": USER_AGENT, "content-type": "application/json"},
+            limits=httpx.Limits(max_connections=concurrency),
+        )
+        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="webhooks")
+        self._stopping = threading.Event()
+        self._log = structlog.get_logger(LOGGER)
+
+    def run_once(self) -> int:
+        """Claim and send one round of due messages; how many were attempted."""
+        messages = outbox.claim(self.store, self.owner, self.now(), LEASE, self.concurrency)
+        if not messages:
+            return 0
+        with self.store.reading() as cursor:
+            endpoints = {m.endpoint_id: outbox.endpoint(cursor, m.endpoint_id) for m in messages}
+        futures = [self._pool.submit(self._deliver, m, endpoints[m.endpoint_id]) for m in messages]
+        for future in futures:
+            future.result()
+        return len(messages)
+
+    def drain(self, rounds: int = 1000) -> int:
+        """Send rounds until nothing is due (or ``rounds`` rounds); messages attempted."""
+        total = 0
+        for _ in range(rounds):
+            sent = self.run_once()
+            if not sent:
+                break
+            total += sent
+        return total
+
+    def run_forever(self, idle: float = 0.2) -> None:
+        """Send due messages until stopped, pausing ``idle`` seconds when none is due."""
+        while not self._stopping.is_set():
+            if not self.run_once():
+                self._stopping.wait(idle)
+
+    def stop(self) -> None:
+        """Ask ``run_forever`` to return after its current round."""
+        self._stopping.set()
+
+    def close(self) -> None:
+        """Release the HTTP client and the threads."""
+        self._pool.shutdown(wait=True)
+        self._client.close()
+
+    # --------------------------------------------------------------- sending
+
+    def _deliver(self, message: outbox.Message, endpoint: outbox.Endpoint | None) -> None:
+        if endpoint is None:  # pragma: no cover (endpoints are never deleted)
+            return
+        outcome = self._attempt(message, endpoint)
+        now = self.now()
+        if outcome.ok and outcome.status_code is not None:
+            outbox.delivered(self.store, message, self.owner, outcome.status_code, now)
+            result = "delivered"
+        else:
+            first = (
+                datetime.fromisoformat(message.first_attempt_at)
+                if message.first_attempt_at
+                else now
+            )
+            give_up = now - first >= timedelta(seconds=self.policy.retry_for)
+            pause = retry_delay(message.attempts + 1, self.policy.first, self.policy.cap)
+            outbox.attempt_failed(
+                self.store,
+                message,
+                self.owner,
+                status_code=outcome.status_code,
+                error=outcome.error,
+                now=now,
+                next_attempt=None if give_up else now + pause,
+            )
+            result = "failed" if give_up else "retrying"
+        if self.on_outcome is not None:
+            self.on_outcome(result)
+        self._log.info(
+            "webhook_attempt",
+            message_id=message.id,
+            endpoint=endpoint.id,
+            position=message.position,
+            status_code=outcome.status_code,
+            outcome=result,
+            error=outcome.error or None,
+        )
+
+    def _attempt(self, message: outbox.Message, endpoint: outbox.Endpoint) -> Outcome:
+        try:
+            check_endpoint(endpoint.url, allow_private=self.allow_private)
+        except EndpointRefused as refused:
+            return Outcome(ok=False, status_code=None, error=f"refused: {refused}")
+        now = self.now()
+        timestamp = int(time.time())  # the receiver checks it against its own (real) clock
+        headers = {
+            "webhook-id": message.id,
+            "webhook-timestamp": str(timestamp),
+            "webhook-signature": signatures(
+                endpoint.secrets_at(now), message.id, timestamp, message.body
+            ),
+        }
+        try:
+            response = self._client.post(endpoint.url, content=message.body, headers=headers)
+        except httpx.TimeoutException:
+            return Outcome(ok=False, status_code=None, error=f"no answer within {TIMEOUT:g} s")
+        except httpx.HTTPError as error:
+            return Outcome(ok=False, status_code=None, error=f"{type(error).__name__}: {error}")
+        if 200 <= response.status_code < 300:
+            return Outcome(ok=True, status_code=response.status_code, error="")
+        if response.is_redirect:
+            error = f"redirect to {response.headers.get('location', '?')} (not followed)"
+        else:
+            error = f"answered {response.status_code}"
+        return Outcome(ok=False, status_code=response.status_code, error=error)
+
+
+def delivery_lag(cursor: Cursor, head: int) -> int:
+    """Positions the webhooks are behind the ledger's head (for the metrics)."""
+    return outbox.lag(cursor, head)
