@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from api import errors
 from api.config import ServerSettings
 from api.observability import LOGGER, LateRequests, Metrics, RequestLog, configure_logging
-from api.routes import audit, directory, inbox, ops, plans, scores
+from api.routes import audit, directory, inbox, notifications, ops, plans, scores, webhooks
 from api.services import Services
 from ledger.clock import Clock
 from ledger.settings import Settings
@@ -77,6 +77,7 @@ def create_app(
     errors.install(app)
     for router in (directory.router, plans.router, scores.router, audit.router, ops.router):
         app.include_router(router)
-    app.include_router(inbox.router)
+    for nudges in (inbox.router, notifications.router, webhooks.router):
+        app.include_router(nudges)
     app.add_middleware(RequestLog, metrics=metrics, max_body_bytes=server.max_body_bytes, late=late)
     return app

@@ -613,3 +613,84 @@ class Inbox(BaseModel):
 
     as_of: date
     items: list[InboxItem]
+
+
+class WebhookIn(Body):
+    """Subscribe an endpoint to ledger events."""
+
+    url: Annotated[str, Field(max_length=2000), AfterValidator(_text)]
+    event_types: Annotated[list[ShortText], Field(min_length=1, max_length=100)] = Field(
+        description='Event types such as "plan.activated", or ["*"] for every event.'
+    )
+    description: Annotated[str, Field(max_length=500), AfterValidator(_text)] | None = None
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "url": "https://hooks.partner.example/counterpart",
+                    "event_types": ["plan.activated", "progress.reported"],
+                    "description": "CRM sync",
+                }
+            ]
+        },
+    )
+
+
+class Webhook(BaseModel):
+    """An endpoint (its secret is never shown again)."""
+
+    id: UUID
+    url: str
+    event_types: list[str]
+    description: str | None
+    status: Literal["active", "disabled"]
+    created_at: datetime
+
+
+class WebhookWithSecret(Webhook):
+    """An endpoint just created or whose secret was just rotated, with the secret."""
+
+    secret: str = Field(description="whsec_ and the base64 of 32 random bytes; shown only here.")
+
+
+class WebhookList(BaseModel):
+    """A page of endpoints."""
+
+    items: list[Webhook]
+    next_cursor: str | None
+
+
+class Delivery(BaseModel):
+    """One message to an endpoint: one ledger event, with its attempts."""
+
+    id: str = Field(description="The webhook-id header of every attempt.")
+    event_type: str
+    position: int
+    attempts: int
+    status: Literal["pending", "delivered", "failed"]
+    last_status_code: int | None
+    last_error: str | None
+    next_attempt_at: datetime | None
+    delivered_at: datetime | None
+
+
+class DeliveryList(BaseModel):
+    """A page of an endpoint's messages, in ledger order."""
+
+    items: list[Delivery]
+    next_cursor: str | None
+
+
+class EmailPreferences(Body):
+    """Which e-mails the caller gets."""
+
+    reminders: bool = True
+    digest: bool = True
+
+
+class NotificationPreferences(Body):
+    """The caller's notification preferences."""
+
+    email: EmailPreferences
