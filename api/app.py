@@ -11,11 +11,13 @@ from fastapi import FastAPI
 
 from api import errors
 from api.config import ServerSettings
+from api.nudge_metrics import NudgeMetrics
 from api.observability import LOGGER, LateRequests, Metrics, RequestLog, configure_logging
 from api.routes import audit, directory, inbox, notifications, ops, plans, scores, webhooks
 from api.services import Services
 from ledger.clock import Clock
 from ledger.settings import Settings
+from projections.runtime.notifications import NotifySettings
 
 LATE_REQUESTS_GRACE = 30.0
 """Seconds a stopping server waits for requests still working after their deadline."""
@@ -35,17 +37,20 @@ def create_app(
     settings: Settings | None = None,
     server: ServerSettings | None = None,
     clock: Clock | None = None,
+    notify: NotifySettings | None = None,
 ) -> FastAPI:
     """The HTTP API; nothing connects until the lifespan starts."""
     settings = settings or Settings.from_env()
     server = server or ServerSettings.from_env()
     metrics = Metrics()
+    nudge_metrics = NudgeMetrics(metrics.registry)
     late = LateRequests()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services = Services.start(settings, server, clock)
+        services = Services.start(settings, server, clock, notify)
         services.on_appended.append(metrics.events.inc)
+        nudge_metrics.attach(services)
         app.state.services = services
         try:
             yield

@@ -13,6 +13,7 @@ from ledger.application import Counterpart
 from ledger.clock import Clock
 from ledger.settings import Settings
 from projections.embedded import EmbeddedProjections
+from projections.runtime.notifications import Notifications, NotifySettings
 from projections.registry import all_projections
 from projections.runner import Runner, Status
 from projections.store import Cursor, ReadStore, open_store
@@ -31,10 +32,18 @@ class Services:
     integrity: Integrity
     embedded: EmbeddedProjections | None = None
     on_appended: list[Callable[[int], None]] = field(default_factory=list)
+    notify: NotifySettings = field(default_factory=NotifySettings)
+    notifications: Notifications | None = None
+    on_delivery: list[Callable[[str], None]] = field(default_factory=list)
+    on_reminder: list[Callable[[str], None]] = field(default_factory=list)
 
     @classmethod
     def start(
-        cls, settings: Settings, server: ServerSettings, clock: Clock | None = None
+        cls,
+        settings: Settings,
+        server: ServerSettings,
+        clock: Clock | None = None,
+        notify: NotifySettings | None = None,
     ) -> Services:
         """Open the ledger and the read store; start the embedded projections if configured."""
         app = Counterpart(settings, clock)
@@ -56,10 +65,19 @@ class Services:
             idempotency.create()
             integrity = Integrity.open(app, settings)
             services = cls(settings, server, app, store, runner, idempotency, integrity, embedded)
+            services.notify = notify or NotifySettings.from_env()
             app.on_saved = services._appended
             if embedded is not None:
                 embedded.start()
                 integrity.start_notary()  # checkpoints are issued where projections run
+                services.notifications = Notifications(
+                    store,
+                    services.notify,
+                    app.clock.now,
+                    on_delivery=lambda outcome: services._told(services.on_delivery, outcome),
+                    on_reminder=lambda kind: services._told(services.on_reminder, kind),
+                )
+                services.notifications.start()  # webhooks and reminders go where projections run
         except BaseException:
             store.close()
             app.close()
@@ -74,9 +92,16 @@ class Services:
 
     def stop_background(self) -> None:
         """Stop the projections and the notary, leaving the connections open."""
+        if self.notifications is not None:
+            self.notifications.stop()
         if self.embedded is not None:
             self.embedded.stop()
         self.integrity.stop()
+
+    @staticmethod
+    def _told(listeners: list[Callable[[str], None]], what: str) -> None:
+        for listener in listeners:
+            listener(what)
 
     def _appended(self, count: int) -> None:
         # The projections are not nudged here: under load they keep up in larger (far
