@@ -7,7 +7,20 @@ import sys
 import typer
 from typer._click.exceptions import ClickException, NoArgsIsHelpError  # typer's own click
 
-from api.cli import actors, audit, common, db, demo, export, partners, plans, read_models, serve
+from api.cli import (
+    actors,
+    audit,
+    common,
+    db,
+    demo,
+    export,
+    partners,
+    plans,
+    read_models,
+    remind,
+    serve,
+    webhooks,
+)
 from ledger.domain import LedgerError
 
 cli = typer.Typer(
@@ -23,6 +36,8 @@ cli.add_typer(read_models.app, name="projections")
 cli.add_typer(actors.app, name="actors")
 cli.add_typer(partners.app, name="partners")
 cli.add_typer(audit.keys_cli, name="keys")
+cli.add_typer(webhooks.app, name="webhooks")
+cli.command("remind")(remind.remind)
 cli.command("demo")(demo.demo)
 cli.command("export")(export.export)
 cli.command("history")(plans.history)
