@@ -27,13 +27,13 @@ from ledger.integrity import KeyFileError, chain_store, signer_from
 from ledger.integrity.export import ExportError
 from ledger.settings import Settings
 from ledger.upgrade import upgrade
-from projections.accountability import plan_accountability
-from projections.directory import actors, partners
-from projections.plan_history import plan_history
-from projections.registry import all_projections
-from projections.runner import DEFAULT_BATCH, Runner
-from projections.score_facts import ScoreFacts
-from projections.store import open_store
+from projections.models.directory import actors, partners
+from projections.models.plan_history import plan_history
+from projections.models.score_facts import ScoreFacts
+from projections.rules.accountability import plan_accountability
+from projections.runtime.registry import all_projections
+from projections.runtime.runner import DEFAULT_BATCH, Runner
+from projections.runtime.store import open_store
 
 cli = typer.Typer(
     name="counterpart",

@@ -31,9 +31,9 @@ from ledger.domain import (
     Role,
     Side,
 )
-from projections.directory import Directory, actors
-from projections.runner import Runner
-from projections.store import ReadStore
+from projections.models.directory import Directory, actors
+from projections.runtime.runner import Runner
+from projections.runtime.store import ReadStore
 
 DEMO_DOMAIN = "demo.counterpart.example"
 DEMO_DAYS = 180
