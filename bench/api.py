@@ -43,9 +43,9 @@ from _support import (
     machine,
 )
 
-from api.demo import load_demo
 from ledger.application import Counterpart
 from ledger.clock import SimulatedClock
+from ledger.demo import load_demo
 from ledger.settings import Settings
 from projections.models.score_facts import ScoreFacts
 from projections.rules.accountability import plan_accountability

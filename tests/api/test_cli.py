@@ -322,7 +322,7 @@ def test_export_writes_every_event_as_json_lines_in_global_order_in_batches(
     plan_id, _ = an_active_plan_in(w)
     head = app.recorder.max_notification_id() or 0
     app.close()
-    monkeypatch.setattr("api.cli.EXPORT_BATCH", 4)
+    monkeypatch.setattr("api.cli.export.EXPORT_BATCH", 4)
     shown = invoke(settings, "export")
     assert shown.exit_code == 0, shown.stderr
     lines = [json.loads(line) for line in shown.stdout.splitlines()]

@@ -9,17 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from api.demo import (
-    DEMO_DAYS,
-    DEMO_DOMAIN,
-    PROFILES,
-    DemoResult,
-    demo_clock,
-    fresh_tokens,
-    load_demo,
-)
+from api.cli.demo import fresh_tokens
 from ledger.application import Counterpart
 from ledger.clock import SimulatedClock
+from ledger.demo import DEMO_DAYS, PROFILES, DemoResult, demo_clock, load_demo
+from ledger.demo.cast import DEMO_DOMAIN
 from ledger.domain import Role
 from ledger.settings import Settings
 from ledger.tokens import hash_token
