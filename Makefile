@@ -33,6 +33,8 @@ run: install
 	COUNTERPART_SIGNING_KEY_FILE=$(RUN_KEY) $(BIN)/counterpart serve
 
 bench: install
+	command -v wrk >/dev/null || (apt-get update -q && apt-get install -y -q wrk)
+	$(BIN)/python bench/peer.py
 	$(BIN)/python bench/commands.py
 	$(BIN)/python bench/snapshots.py
 	$(BIN)/python bench/projections.py

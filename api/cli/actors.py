@@ -17,7 +17,7 @@ from api.cli.common import (
     running,
 )
 from api.views import actor_view
-from projections.directory import actors
+from projections.models.directory import actors
 
 app = typer.Typer(
     help="People who use Counterpart: register them, list them, issue and revoke tokens.",

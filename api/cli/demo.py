@@ -10,10 +10,10 @@ import typer
 from api.cli.common import SERVER_URL, STATE, catch_up, echo_json, fail, progress, refusals, running
 from ledger.application import Counterpart
 from ledger.demo import DEMO_DAYS, PRINTED, DemoActor, demo_clock, load_demo
-from projections.directory import Directory, actors
-from projections.registry import all_projections
-from projections.runner import Runner
-from projections.store import ReadStore, open_store
+from projections.models.directory import Directory, actors
+from projections.runtime.registry import all_projections
+from projections.runtime.runner import Runner
+from projections.runtime.store import ReadStore, open_store
 
 
 def demo(

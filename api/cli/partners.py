@@ -16,7 +16,7 @@ from api.cli.common import (
     running,
 )
 from api.views import partner_view
-from projections.directory import partners
+from projections.models.directory import partners
 
 app = typer.Typer(
     help="Partner organisations, each owned by one channel manager.", no_args_is_help=True

@@ -20,12 +20,12 @@ from ledger.application import Counterpart
 from ledger.clock import SimulatedClock
 from ledger.settings import Settings
 from ledger.tokens import hash_token
-from projections.accountability import plan_accountability
-from projections.directory import actor_by_token_hash
-from projections.registry import all_projections
-from projections.runner import Runner
-from projections.score_facts import ScoreFacts
-from projections.store import open_store
+from projections.models.directory import actor_by_token_hash
+from projections.models.score_facts import ScoreFacts
+from projections.rules.accountability import plan_accountability
+from projections.runtime.registry import all_projections
+from projections.runtime.runner import Runner
+from projections.runtime.store import open_store
 from tests.builders import a_world, an_active_plan_in
 
 ROOT = Path(__file__).resolve().parents[2]
