@@ -40,8 +40,7 @@ class NudgeMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.deliveries = Counter(
             "counterpart_webhook_deliveries_total",
-            "Webhook delivery attempts by this process, by outcome "
-            "(delivered, retrying, failed).",
+            "Webhook delivery attempts by this process, by outcome (delivered, retrying, failed).",
             ["outcome"],
             registry=registry,
         )

@@ -37,7 +37,9 @@ def remind(
         one_pass = reminder_pass(runner.store, settings, lambda: datetime.now(UTC))
         mails = one_pass.run(day, dry_run=dry_run)
     if as_json:
-        echo_json({"as_of": day.isoformat(), "dry_run": dry_run, "emails": [m.view() for m in mails]})
+        echo_json(
+            {"as_of": day.isoformat(), "dry_run": dry_run, "emails": [m.view() for m in mails]}
+        )
         return
     verb = "would send" if dry_run else "sent"
     typer.echo(f"{verb} {len(mails)} e-mail{'s' * (len(mails) != 1)} for {day.isoformat()}")

@@ -61,9 +61,7 @@ class NotificationTables:
 
 def preferences(cursor: Cursor, actor_id: str) -> Preferences:
     """An actor's preferences (both on unless they said otherwise)."""
-    cursor.execute(
-        f"SELECT reminders, digest FROM {PREFERENCES} WHERE actor_id = ?", (actor_id,)
-    )
+    cursor.execute(f"SELECT reminders, digest FROM {PREFERENCES} WHERE actor_id = ?", (actor_id,))
     row = cursor.fetchone()
     return Preferences() if row is None else Preferences(bool(row[0]), bool(row[1]))
 
@@ -99,7 +97,14 @@ def recorded_keys(cursor: Cursor, keys: Sequence[str]) -> set[str]:
 
 
 def claim(
-    store: ReadStore, key: str, actor_id: str, kind: str, subject: str, claim_id: str, now: datetime
+    store: ReadStore,
+    key: str,
+    *,
+    actor_id: str,
+    kind: str,
+    subject: str,
+    claim_id: str,
+    now: datetime,
 ) -> bool:
     """Take the right to send the e-mail with this key; False if it was taken before (by this
     or any process), so that no e-mail is ever sent twice."""

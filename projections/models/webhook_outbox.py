@@ -83,7 +83,11 @@ class Endpoint:
     def secrets_at(self, now: datetime) -> list[str]:
         """The secrets that sign at ``now``: the current one, and the previous one for 24 h."""
         keys = [self.secret]
-        if self.previous_secret and self.previous_until and (moment(now) or "") < self.previous_until:
+        if (
+            self.previous_secret
+            and self.previous_until
+            and (moment(now) or "") < self.previous_until
+        ):
             keys.append(self.previous_secret)
         return keys
 
@@ -175,7 +179,8 @@ class WebhookOutbox:
             f"ON {MESSAGES} (webhook_id, stream, status, position)"
         )
         cursor.execute(
-            f"CREATE TABLE IF NOT EXISTS {PLANS} (plan_id TEXT PRIMARY KEY, partner_id TEXT NOT NULL)"
+            f"CREATE TABLE IF NOT EXISTS {PLANS} ("
+            "plan_id TEXT PRIMARY KEY, partner_id TEXT NOT NULL)"
         )
 
     def drop(self, cursor: Cursor) -> None:
@@ -195,8 +200,7 @@ class WebhookOutbox:
             drafted,
         )
         cursor.execute(
-            f"SELECT webhook_id, event_types, created_position FROM {ENDPOINTS} "
-            "WHERE status = ?",
+            f"SELECT webhook_id, event_types, created_position FROM {ENDPOINTS} WHERE status = ?",
             (ACTIVE,),
         )
         endpoints = [(e, json.loads(types), int(p)) for e, types, p in cursor.fetchall()]
@@ -247,9 +251,7 @@ class WebhookOutbox:
             found.update({str(p): str(q) for p, q in cursor.fetchall()})
         return found
 
-    def _body(
-        self, item: Positioned, kind: str, partners: dict[str, str]
-    ) -> tuple[str, str, str]:
+    def _body(self, item: Positioned, kind: str, partners: dict[str, str]) -> tuple[str, str, str]:
         """(stream, JSON body, recorded time) of an event's message."""
         event = item.event
         fields = self.mapper.transcoder.decode(item.stored) if item.stored else {}
@@ -342,7 +344,9 @@ def create_endpoint(
 
 def endpoint(cursor: Cursor, endpoint_id: str) -> Endpoint | None:
     """One endpoint, or None."""
-    cursor.execute(f"SELECT {ENDPOINT_COLUMNS} FROM {ENDPOINTS} WHERE webhook_id = ?", (endpoint_id,))
+    cursor.execute(
+        f"SELECT {ENDPOINT_COLUMNS} FROM {ENDPOINTS} WHERE webhook_id = ?", (endpoint_id,)
+    )
     row = cursor.fetchone()
     return None if row is None else _endpoint(row)
 
@@ -417,7 +421,9 @@ def deliveries(
     return [delivery_view(row) for row in cursor.fetchall()]
 
 
-def retry(store: ReadStore, endpoint_id: str, delivery_id: str, now: datetime) -> dict[str, Any] | None:
+def retry(
+    store: ReadStore, endpoint_id: str, delivery_id: str, now: datetime
+) -> dict[str, Any] | None:
     """Queue a message again at once (a failed one gets a fresh day of retries); None if unknown."""
     with store.transaction() as cursor:
         cursor.execute(
@@ -467,13 +473,16 @@ def claim(
     ]
 
 
-def delivered(store: ReadStore, message: Message, owner: str, status_code: int, now: datetime) -> None:
+def delivered(
+    store: ReadStore, message: Message, owner: str, status_code: int, now: datetime
+) -> None:
     """Record a 2xx answer: the message is done."""
     at = moment(now)
     with store.transaction() as cursor:
         cursor.execute(
             f"UPDATE {MESSAGES} SET status = ?, attempts = attempts + 1, last_status_code = ?, "
-            "last_error = NULL, delivered_at = ?, first_attempt_at = COALESCE(first_attempt_at, ?), "
+            "last_error = NULL, delivered_at = ?, "
+            "first_attempt_at = COALESCE(first_attempt_at, ?), "
             "lease_until = NULL, lease_owner = NULL WHERE message_id = ? AND lease_owner = ?",
             (DELIVERED, status_code, at, at, message.id, owner),
         )
@@ -494,7 +503,8 @@ def attempt_failed(
     with store.transaction() as cursor:
         cursor.execute(
             f"UPDATE {MESSAGES} SET status = ?, attempts = attempts + 1, last_status_code = ?, "
-            "last_error = ?, next_attempt_at = ?, first_attempt_at = COALESCE(first_attempt_at, ?), "
+            "last_error = ?, next_attempt_at = ?, "
+            "first_attempt_at = COALESCE(first_attempt_at, ?), "
             "lease_until = NULL, lease_owner = NULL WHERE message_id = ? AND lease_owner = ?",
             (
                 PENDING if next_attempt is not None else FAILED,

@@ -190,8 +190,7 @@ def _requests(facts: PlanFacts, title: str, horizon: datetime, base: str) -> lis
             items.append(
                 InboxItem(
                     kind=ANSWER_ADJUSTMENT,
-                    title=f"Accept or reject the proposed {change} of {metric.name!r} "
-                    f"in {title!r}",
+                    title=f"Accept or reject the proposed {change} of {metric.name!r} in {title!r}",
                     path=f"{base}/adjustments/{request.subject_id}/{answer}",
                     metric_id=adjustment.metric_id,
                     adjustment_id=request.subject_id,
@@ -229,7 +228,9 @@ def _commitments(facts: PlanFacts, title: str, horizon: datetime, base: str) -> 
     agreed = max(s.recorded_at for s in stances if s.kind != "committed")
     items = []
     for side in Side:
-        if any(s.side is side and s.kind == "committed" and s.recorded_at > changed for s in stances):
+        if any(
+            s.side is side and s.kind == "committed" and s.recorded_at > changed for s in stances
+        ):
             continue
         items.append(
             InboxItem(

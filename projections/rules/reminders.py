@@ -195,9 +195,7 @@ def portfolio_digest(
         ("all_metrics_agreed", "All metrics agreed by both sides"),
         ("reviewed_recently", "Reviewed within the review cadence"),
     ):
-        rows.append(
-            (label, f"{now[name]['count']} (a week ago: {before[name]['count']})")
-        )
+        rows.append((label, f"{now[name]['count']} (a week ago: {before[name]['count']})"))
     for side in ("vendor", "partner"):
         rows.append(
             (f"Mean {side} score", _change(now["mean_score"][side], before["mean_score"][side]))

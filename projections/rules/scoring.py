@@ -301,14 +301,22 @@ def _request_outcome(
     return state, days, Fraction(0), closing
 
 
+def window(start: date, every: int, k: int) -> tuple[date, date]:
+    """The k-th window ``[start + k·every, start + (k+1)·every)`` as (first day, last day)."""
+    return start + timedelta(days=k * every), start + timedelta(days=(k + 1) * every - 1)
+
+
+def window_containing(start: date, every: int, day: date) -> tuple[date, date]:
+    """The window that ``day`` (on or after ``start``) falls in: the current window."""
+    return window(start, every, max(0, (day - start).days) // every)
+
+
 def windows(start: date, every: int, last_day: date) -> list[tuple[date, date]]:
     """The windows [start + k·every, start + (k+1)·every) fully elapsed by ``last_day``."""
     result = []
     k = 0
-    while start + timedelta(days=(k + 1) * every - 1) <= last_day:
-        result.append(
-            (start + timedelta(days=k * every), start + timedelta(days=(k + 1) * every - 1))
-        )
+    while (current := window(start, every, k))[1] <= last_day:
+        result.append(current)
         k += 1
     return result
 

@@ -38,7 +38,7 @@ EVENT_TYPES: dict[type, str] = {
 ALL = "*"
 HIDDEN_FIELDS = frozenset({"token_hash", "token_hashes"})
 """Event fields never sent to an endpoint (hashes of credentials)."""
-SECRET_PREFIX = "whsec_"
+SECRET_PREFIX = "whsec_"  # noqa: S105 (the prefix of every secret, not a secret)
 MAX_URL = 2000
 MAX_DESCRIPTION = 500
 
@@ -99,7 +99,7 @@ def retry_delay(
     """The pause after the ``attempts``-th failed attempt: doubling from ``first`` up to
     ``cap`` seconds, with ±25 % jitter so that many failing messages spread out."""
     base = min(cap, first * 2 ** max(0, attempts - 1))
-    jitter = (rng or random).uniform(0.75, 1.25)  # noqa: S311 (spreading retries, not secrecy)
+    jitter = (rng or random).uniform(0.75, 1.25)
     return timedelta(seconds=base * jitter)
 
 

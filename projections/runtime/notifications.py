@@ -53,8 +53,12 @@ class NotifySettings:
             webhook_retry_first=_seconds(
                 env, "COUNTERPART_WEBHOOKS_RETRY_FIRST", cls.webhook_retry_first
             ),
-            webhook_retry_cap=_seconds(env, "COUNTERPART_WEBHOOKS_RETRY_CAP", cls.webhook_retry_cap),
-            webhook_retry_for=_seconds(env, "COUNTERPART_WEBHOOKS_RETRY_FOR", cls.webhook_retry_for),
+            webhook_retry_cap=_seconds(
+                env, "COUNTERPART_WEBHOOKS_RETRY_CAP", cls.webhook_retry_cap
+            ),
+            webhook_retry_for=_seconds(
+                env, "COUNTERPART_WEBHOOKS_RETRY_FOR", cls.webhook_retry_for
+            ),
         )
         mailer_from(settings.smtp_url)  # refuse a malformed URL at start, not at the first mail
         return settings
@@ -80,7 +84,9 @@ def _seconds(env: Mapping[str, str], key: str, default: float) -> float:
     return value
 
 
-def reminder_pass(store: ReadStore, settings: NotifySettings, now: Callable[[], datetime]) -> ReminderPass:
+def reminder_pass(
+    store: ReadStore, settings: NotifySettings, now: Callable[[], datetime]
+) -> ReminderPass:
     """A reminder pass configured by the settings."""
     return ReminderPass(
         store, mailer_from(settings.smtp_url), settings.mail_from, Links(settings.public_url), now

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from ledger.application import Counterpart
 from projections.models.directory import Directory
+from projections.models.notifications import NotificationTables
 from projections.models.plan_history import PlanHistory
 from projections.models.plan_state import PlanState
 from projections.models.score_facts import ScoreFacts
+from projections.models.webhook_outbox import WebhookOutbox
 from projections.runtime.runner import Projection
 
 
 def all_projections(app: Counterpart) -> list[Projection]:
-    """The projections, by name: directory, plan_state, score_facts, plan_history."""
-    return [Directory(), PlanState(app.mapper), ScoreFacts(), PlanHistory()]
+    """The projections, by name: directory, plan_state, score_facts, plan_history, the
+    webhook outbox and the notification tables."""
+    return [
+        Directory(),
+        PlanState(app.mapper),
+        ScoreFacts(),
+        PlanHistory(),
+        WebhookOutbox(app.mapper),
+        NotificationTables(),
+    ]

@@ -78,19 +78,25 @@ class ReminderPass:
                 prefs = chosen.get(recipient.id, Preferences())
                 side = ACTING.get(person["role"])
                 if side is not None:
-                    planned += self._for_actor(cursor, person, recipient, side, prefs, today)
+                    planned += self._for_actor(
+                        cursor,
+                        person=person,
+                        recipient=recipient,
+                        side=side,
+                        prefs=prefs,
+                        today=today,
+                    )
                 elif person["role"] == "leader" and digest_day and prefs.digest:
                     if figures is None:
                         figures = self._portfolio(cursor, today)
-                    planned.append(
-                        rules.portfolio_digest(recipient, *figures, self.links, today)
-                    )
+                    planned.append(rules.portfolio_digest(recipient, *figures, self.links, today))
             done = notifications.recorded_keys(cursor, [p.key for p in planned])
         return [p for p in planned if p.key not in done]
 
     def _for_actor(
         self,
         cursor: Cursor,
+        *,
         person: dict[str, Any],
         recipient: Recipient,
         side: Side,
@@ -144,11 +150,11 @@ class ReminderPass:
             taken = notifications.claim(
                 self.store,
                 mail.key,
-                mail.recipient.id,
-                mail.kind,
-                mail.subject,
-                claim_id,
-                self.now(),
+                actor_id=mail.recipient.id,
+                kind=mail.kind,
+                subject=mail.subject,
+                claim_id=claim_id,
+                now=self.now(),
             )
             if not taken:
                 continue  # another pass (perhaps in another process) has it
@@ -167,4 +173,3 @@ class ReminderPass:
             self._log.info("reminder_sent", key=mail.key, to=mail.recipient.email, kind=mail.kind)
             sent.append(mail)
         return sent
-

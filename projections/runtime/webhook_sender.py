@@ -195,10 +195,10 @@ class WebhookSender:
         if 200 <= response.status_code < 300:
             return Outcome(ok=True, status_code=response.status_code, error="")
         if response.is_redirect:
-            error = f"redirect to {response.headers.get('location', '?')} (not followed)"
+            why = f"redirect to {response.headers.get('location', '?')} (not followed)"
         else:
-            error = f"answered {response.status_code}"
-        return Outcome(ok=False, status_code=response.status_code, error=error)
+            why = f"answered {response.status_code}"
+        return Outcome(ok=False, status_code=response.status_code, error=why)
 
 
 def delivery_lag(cursor: Cursor, head: int) -> int:
