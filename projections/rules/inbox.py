@@ -220,17 +220,14 @@ def _commitments(facts: PlanFacts, title: str, horizon: datetime, base: str) -> 
     if owners != set(Side):
         return []
     stances = [s for s in facts.stances if s.recorded_at < horizon]
-    changed = max(
-        (s.recorded_at for s in stances if s.kind in {"proposed", "revised"}), default=None
-    )
-    if changed is None:
+    changes = [s for s in stances if s.kind in {"proposed", "revised"}]
+    if not changes:
         return []
+    changed = max(s.event_id for s in changes)
     agreed = max(s.recorded_at for s in stances if s.kind != "committed")
     items = []
     for side in Side:
-        if any(
-            s.side is side and s.kind == "committed" and s.recorded_at > changed for s in stances
-        ):
+        if any(s.side is side and s.kind == "committed" and s.event_id > changed for s in stances):
             continue
         items.append(
             InboxItem(
