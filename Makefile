@@ -47,6 +47,8 @@ screenshots: install chromium
 	$(BIN)/python -m tests.web.screenshots docs/screenshots
 
 bench: install
+	command -v wrk >/dev/null || (apt-get update -q && apt-get install -y -q wrk)
+	$(BIN)/python bench/peer.py
 	$(BIN)/python bench/commands.py
 	$(BIN)/python bench/snapshots.py
 	$(BIN)/python bench/projections.py

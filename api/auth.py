@@ -8,8 +8,8 @@ from uuid import UUID
 
 from api.errors import Problem
 from ledger.tokens import hash_token
-from projections.directory import actor_by_token_hash, manages, partners
-from projections.store import Cursor
+from projections.models.directory import actor_by_token_hash, manages, partners
+from projections.runtime.store import Cursor
 
 READ_ALL = frozenset({"admin", "leader", "auditor"})
 

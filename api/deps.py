@@ -23,9 +23,9 @@ from api.services import Services
 from api.views import actor_view, partner_view
 from ledger.domain import Actor, LedgerError, Partner, Plan
 from ledger.domain.base import LedgerAggregate
-from projections.embedded import UNAVAILABLE
-from projections.live_pace import paces
-from projections.plan_view import plan_view
+from projections.models.plan_view import plan_view
+from projections.rules.live_pace import paces
+from projections.runtime.embedded import UNAVAILABLE
 
 bearer = HTTPBearer(
     auto_error=False,

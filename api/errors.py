@@ -20,7 +20,7 @@ from ledger.domain import (
     RuleViolation,
     VersionMismatch,
 )
-from projections.embedded import UNAVAILABLE
+from projections.runtime.embedded import UNAVAILABLE
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:counterpart:problem:"

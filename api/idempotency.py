@@ -20,8 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from api.errors import Problem
-from projections.runner import SETUP_LOCK
-from projections.store import Cursor, ReadStore
+from projections.runtime.runner import SETUP_LOCK
+from projections.runtime.store import Cursor, ReadStore
 
 TABLE = "cp_idempotency"
 MAX_KEY_LENGTH = 200

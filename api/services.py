@@ -13,10 +13,10 @@ from api.web.sessions import SignIns
 from ledger.application import Counterpart
 from ledger.clock import Clock
 from ledger.settings import Settings
-from projections.embedded import EmbeddedProjections
-from projections.registry import all_projections
-from projections.runner import Runner, Status
-from projections.store import Cursor, ReadStore, open_store
+from projections.runtime.embedded import EmbeddedProjections
+from projections.runtime.registry import all_projections
+from projections.runtime.runner import Runner, Status
+from projections.runtime.store import Cursor, ReadStore, open_store
 
 
 @dataclass

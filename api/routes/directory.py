@@ -13,7 +13,7 @@ from api.auth import Principal, can_see, require_role, visible_partners
 from api.deps import CommandDep, PageDep, PrincipalDep, Result, ServicesDep, page_of
 from api.views import actor_view, partner_view
 from ledger.domain import NotFound, Role
-from projections.directory import partners
+from projections.models.directory import partners
 
 router = APIRouter(prefix="/v1", tags=["actors and partners"])
 ADMIN = frozenset({"admin"})

@@ -20,12 +20,12 @@ from ledger.application import Counterpart
 from ledger.clock import SimulatedClock
 from ledger.settings import Settings
 from ledger.tokens import hash_token
-from projections.accountability import plan_accountability
-from projections.directory import actor_by_token_hash
-from projections.registry import all_projections
-from projections.runner import Runner
-from projections.score_facts import ScoreFacts
-from projections.store import open_store
+from projections.models.directory import actor_by_token_hash
+from projections.models.score_facts import ScoreFacts
+from projections.rules.accountability import plan_accountability
+from projections.runtime.registry import all_projections
+from projections.runtime.runner import Runner
+from projections.runtime.store import open_store
 from tests.builders import a_world, an_active_plan_in
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -322,7 +322,7 @@ def test_export_writes_every_event_as_json_lines_in_global_order_in_batches(
     plan_id, _ = an_active_plan_in(w)
     head = app.recorder.max_notification_id() or 0
     app.close()
-    monkeypatch.setattr("api.cli.EXPORT_BATCH", 4)
+    monkeypatch.setattr("api.cli.export.EXPORT_BATCH", 4)
     shown = invoke(settings, "export")
     assert shown.exit_code == 0, shown.stderr
     lines = [json.loads(line) for line in shown.stdout.splitlines()]

@@ -1,7 +1,4 @@
-"""The ``counterpart`` commands of tamper evidence: keys, verify, checkpoint, verify-export.
-
-Registered on the main command line when ``api.cli`` is imported (see the end of that module).
-"""
+"""The ``counterpart`` commands of tamper evidence: keys, verify, checkpoint, verify-export."""
 
 from __future__ import annotations
 
@@ -14,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli import STATE, JsonOption, cli, echo_json, fail, progress, running
+from api.cli.common import STATE, JsonOption, echo_json, fail, progress, running
 from api.integrity import Integrity, NoCheckpoint, renderer
 from ledger.integrity import Checkpoint, KeyFileError, Keyring, Signer
 from ledger.integrity.export import verify_export
@@ -25,7 +22,6 @@ keys_cli = typer.Typer(
     help="The Ed25519 key that signs checkpoints: generate one, show its public half.",
     no_args_is_help=True,
 )
-cli.add_typer(keys_cli, name="keys")
 
 PARALLEL_FROM = 200_000
 """Ledgers at least this long are verified by one process per core (below, starting the
@@ -119,7 +115,6 @@ def _public_pem(signer: Signer) -> str:
 # ---------------------------------------------------------------- verify
 
 
-@cli.command("verify")
 def verify(
     from_checkpoint: Annotated[
         Path | None,
@@ -186,7 +181,6 @@ def _read_checkpoint(path: Path) -> Checkpoint:
 # ------------------------------------------------------------ checkpoint
 
 
-@cli.command("checkpoint")
 def checkpoint(as_json: JsonOption = False) -> None:
     """Sign the chain's head now with the configured key, and print the checkpoint (JSON).
 
@@ -207,7 +201,6 @@ def checkpoint(as_json: JsonOption = False) -> None:
 # --------------------------------------------------------- verify-export
 
 
-@cli.command("verify-export")
 def verify_export_file(
     file: Annotated[Path, typer.Argument(help="A file written by `export --verifiable`.")],
     public_key: Annotated[

@@ -11,9 +11,9 @@ from uuid import UUID
 from eventsourcing.persistence import Mapper
 
 from ledger.domain import Plan
-from projections.plan_view import JSON, plan_view
-from projections.runner import Positioned
-from projections.store import Cursor, Where
+from projections.models.plan_view import JSON, plan_view
+from projections.runtime.runner import Positioned
+from projections.runtime.store import Cursor, Where
 
 TABLE = "cp_plan_state"
 

@@ -7,9 +7,10 @@ from typing import Any
 from uuid import UUID
 
 from ledger.domain import Actor, Partner
-from projections.plan_view import JSON, moment
-from projections.runner import Positioned
-from projections.store import Cursor, Where
+from projections.models.plan_view import JSON
+from projections.rules.text import moment
+from projections.runtime.runner import Positioned
+from projections.runtime.store import Cursor, Where
 
 ACTORS, PARTNERS, TOKENS = "cp_actors", "cp_partners", "cp_tokens"
 

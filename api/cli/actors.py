@@ -1,0 +1,88 @@
+"""``counterpart actors``: register people, list them, issue and revoke their tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from api.cli.common import (
+    JsonOption,
+    all_pages,
+    caught_up,
+    echo_json,
+    parse_role,
+    parse_uuid,
+    refusals,
+    running,
+)
+from api.views import actor_view
+from projections.models.directory import actors
+
+app = typer.Typer(
+    help="People who use Counterpart: register them, list them, issue and revoke tokens.",
+    no_args_is_help=True,
+)
+
+
+@app.command("add")
+def actors_add(
+    role: Annotated[
+        str, typer.Option("--role", help="admin, leader, manager, partner or auditor.")
+    ],
+    name: Annotated[str, typer.Option("--name", help="The person's name.")],
+    email: Annotated[str, typer.Option("--email", help="The person's email address.")],
+    partner_id: Annotated[
+        str | None,
+        typer.Option("--partner-id", help="Their partner organisation (only for --role partner)."),
+    ] = None,
+) -> None:
+    """Register an actor and print it as JSON with its first token (shown only here).
+
+    The first admin is registered this way; the operator at the command line acts as admin.
+    """
+    chosen = parse_role(role)
+    partner = None if partner_id is None else parse_uuid(partner_id, "--partner-id")
+    with running() as runner, refusals():
+        actor, token = runner.app.register_actor(
+            name=name, email=email, role=chosen, partner_id=partner
+        )
+    echo_json({**actor_view(actor), "token": token})
+
+
+@app.command("list")
+def actors_list(as_json: JsonOption = False) -> None:
+    """List every actor (from the directory read model, caught up first)."""
+    with caught_up() as runner, runner.store.transaction() as cursor:
+        rows = all_pages(lambda after: actors(cursor, after=after, limit=500))
+    if as_json:
+        echo_json(rows)
+        return
+    typer.echo(f"{'id':<36}  {'role':<8}  {'name':<24}  {'email':<36}  partner")
+    for row in rows:
+        typer.echo(
+            f"{row['id']:<36}  {row['role']:<8}  {row['name'][:24]:<24}  "
+            f"{row['email'][:36]:<36}  {row['partner_id'] or '-'}"
+        )
+
+
+@app.command("token")
+def actors_token(
+    actor_id: Annotated[str, typer.Argument(help="The actor's id.")],
+) -> None:
+    """Issue a new token to an actor and print it as JSON; older tokens stay valid."""
+    chosen = parse_uuid(actor_id, "ACTOR_ID")
+    with running() as runner, refusals():
+        token = runner.app.issue_token(chosen)
+    echo_json({"token": token})
+
+
+@app.command("revoke")
+def actors_revoke(
+    actor_id: Annotated[str, typer.Argument(help="The actor's id.")],
+) -> None:
+    """Revoke every token of an actor: none of them works any more."""
+    chosen = parse_uuid(actor_id, "ACTOR_ID")
+    with running() as runner, refusals():
+        actor = runner.app.revoke_tokens(chosen)
+    echo_json({"id": str(actor.id), "name": actor.name, "revoked": True})

@@ -1,0 +1,152 @@
+"""``counterpart demo``: load the simulated demo into an empty ledger and print its tokens."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+import typer
+
+from api.cli.common import SERVER_URL, STATE, catch_up, echo_json, fail, progress, refusals, running
+from ledger.application import Counterpart
+from ledger.demo import DEMO_DAYS, PRINTED, DemoActor, demo_clock, load_demo
+from projections.models.directory import Directory, actors
+from projections.runtime.registry import all_projections
+from projections.runtime.runner import Runner
+from projections.runtime.store import ReadStore, open_store
+
+
+def demo(
+    partner_count: Annotated[
+        int,
+        typer.Option("--partners", help="Partner organisations to simulate, each with two plans."),
+    ] = 24,
+    managers: Annotated[
+        int, typer.Option("--managers", help="Channel managers who own the partnerships.")
+    ] = 3,
+    seed: Annotated[int, typer.Option("--seed", help="Same seed, same story.")] = 7,
+    if_empty: Annotated[
+        bool,
+        typer.Option(
+            "--if-empty",
+            help="On a ledger that already holds data, do not fail: print fresh tokens for "
+            "the demo's actors instead.",
+        ),
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Load a demo into an empty ledger and print tokens to try the API with.
+
+    The demo simulates the last 180 days of a vendor's channel: managers and partners with
+    a closed plan for last quarter and an active one for this quarter, behaving well or
+    badly in different ways, so that the scores spread. Loading is refused on a ledger that
+    holds anything, unless --if-empty is given.
+    """
+    if partner_count < 1 or managers < 1:
+        fail("--partners and --managers must be at least 1")
+    with running() as runner:
+        runner.setup()
+        head = runner.app.recorder.max_notification_id() or 0
+        if head and not if_empty:
+            fail(
+                f"the ledger already holds {head} events; the demo loads only into an empty "
+                "ledger (--if-empty prints fresh tokens for a demo loaded before)"
+            )
+        if head:
+            catch_up(runner)
+            with refusals():
+                tokens = fresh_tokens(runner.app, runner.store)
+            _print_already_loaded(tokens, as_json=as_json)
+            return
+    clock = demo_clock()
+    app = Counterpart(STATE.settings, clock)
+    store = open_store(STATE.settings)
+    try:
+        with progress(DEMO_DAYS, f"simulating {DEMO_DAYS} days") as advance:
+            result = load_demo(
+                app,
+                clock,
+                partners=partner_count,
+                managers=managers,
+                seed=seed,
+                on_progress=advance,
+            )
+        runner = Runner(app, store, all_projections(app))
+        runner.setup()
+        with progress(result.events, "building the read models") as advance:
+            runner.catch_up(on_batch=advance)
+    finally:
+        store.close()
+        app.close()
+    counts = {
+        "actors": result.actors,
+        "partners": result.partners,
+        "plans": result.plans,
+        "events": result.events,
+    }
+    if as_json:
+        echo_json(
+            {
+                "loaded": True,
+                "counts": counts,
+                "first_day": result.first_day.isoformat(),
+                "last_day": result.last_day.isoformat(),
+                "tokens": result.tokens,
+                "url": SERVER_URL,
+            }
+        )
+        return
+    typer.echo(
+        f"Loaded the demo: {result.actors} actors, {result.partners} partners, "
+        f"{result.plans} plans, {result.events} events, simulated from "
+        f"{result.first_day} to {result.last_day}."
+    )
+    _print_tokens(result.printed, "shown once; `counterpart demo --if-empty` issues new ones")
+
+
+def _print_already_loaded(tokens: list[DemoActor], *, as_json: bool) -> None:
+    if as_json:
+        echo_json({"loaded": False, "tokens": {t.role: t.token for t in tokens}, "url": SERVER_URL})
+        return
+    if not tokens:
+        typer.echo("The ledger already holds data, but no demo actors: no tokens to print.")
+        return
+    typer.echo("The demo is already loaded; fresh tokens were issued for its actors.")
+    _print_tokens(tokens, "older tokens stay valid until revoked")
+
+
+def _print_tokens(tokens: list[DemoActor], note: str) -> None:
+    typer.echo(f"\nLog in with these bearer tokens ({note}):")
+    for actor in tokens:
+        typer.echo(f"  {actor.role:<8} {actor.name} <{actor.email}>")
+        typer.echo(f"           {actor.token}")
+    typer.echo(
+        f"\nThe API is served on {SERVER_URL} by `counterpart serve` "
+        f"(interactive docs: {SERVER_URL}/docs). Try:"
+    )
+    typer.echo(f'  curl -H "Authorization: Bearer {tokens[0].token}" {SERVER_URL}/v1/plans')
+
+
+def fresh_tokens(app: Counterpart, store: ReadStore) -> list[DemoActor]:
+    """New tokens for the demo's leader, manager and partner contact of a loaded demo.
+
+    Tokens are stored only as hashes, so a later start cannot print the first ones; the demo
+    actors are found in the directory read model by their emails. Empty: no demo actors.
+    """
+    runner = Runner(app, store, [Directory()])
+    runner.setup()
+    runner.catch_up()
+    found: dict[str, DemoActor] = {}
+    with store.transaction() as cursor:
+        after: str | None = None
+        while page := actors(cursor, after=after, limit=500):
+            for row in page:
+                role = PRINTED.get(row["email"])
+                if role is not None and row["role"] == role:
+                    found[role] = DemoActor(role, UUID(row["id"]), row["name"], row["email"], "")
+            after = page[-1]["id"]
+    return [
+        DemoActor(a.role, a.id, a.name, a.email, app.issue_token(a.id))
+        for role in PRINTED.values()
+        if (a := found.get(role)) is not None
+    ]

@@ -1,0 +1,101 @@
+"""``counterpart projections``: follow the ledger, rebuild the read models, show their lag."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+from types import FrameType
+from typing import Annotated
+
+import typer
+
+from api.cli.common import STATE, JsonOption, fail, running
+from api.integrity import Integrity
+from ledger.integrity import KeyFileError
+from projections.runtime.runner import DEFAULT_BATCH
+
+app = typer.Typer(
+    help="Read models: follow the ledger, rebuild them, see how far behind they are.",
+    no_args_is_help=True,
+)
+
+
+@app.command("status")
+def projections_status(as_json: JsonOption = False) -> None:
+    """Show each projection's position and how many events it has still to process."""
+    with running() as runner:
+        runner.setup()
+        statuses = runner.status()
+    if as_json:
+        rows = [
+            {"name": s.name, "position": s.position, "head": s.head, "lag": s.lag} for s in statuses
+        ]
+        typer.echo(json.dumps(rows))
+        return
+    typer.echo(f"{'projection':<16} {'position':>10} {'lag':>10}")
+    for status in statuses:
+        typer.echo(f"{status.name:<16} {status.position:>10} {status.lag:>10}")
+
+
+@app.command("rebuild")
+def projections_rebuild(
+    name: Annotated[
+        str | None, typer.Argument(help="One projection (default: every projection).")
+    ] = None,
+    batch_size: Annotated[
+        int, typer.Option(min=1, max=100_000, help="Events per transaction.")
+    ] = DEFAULT_BATCH,
+) -> None:
+    """Drop projections and rebuild them from the first event, with a progress bar."""
+    with running(batch_size) as runner:
+        runner.setup()
+        names = [name] if name else list(runner.projections)
+        unknown = [n for n in names if n not in runner.projections]
+        if unknown:
+            known = ", ".join(runner.projections)
+            fail(f"no projection named {unknown[0]!r} (known: {known})")
+        head = runner.app.recorder.max_notification_id() or 0
+        for each in names:
+            runner.reset(each)
+        with typer.progressbar(length=head, label="rebuilding", file=sys.stderr) as bar:
+            runner.catch_up(on_batch=bar.update)
+    typer.echo(f"rebuilt {', '.join(names)} from {head} events")
+
+
+@app.command("run")
+def projections_run(
+    poll_interval: Annotated[
+        float, typer.Option(min=0.01, help="Seconds between polls when nothing is notified.")
+    ] = 1.0,
+    once: Annotated[
+        bool, typer.Option("--once", help="Catch up with the ledger, then exit.")
+    ] = False,
+    batch_size: Annotated[
+        int, typer.Option(min=1, max=100_000, help="Events per transaction.")
+    ] = DEFAULT_BATCH,
+) -> None:
+    """Keep every projection up to date with the ledger until stopped (Ctrl-C, SIGTERM)."""
+    with running(batch_size) as runner:
+        runner.setup()
+        if once:
+            processed = runner.catch_up()
+            typer.echo(f"processed {processed} events")
+            return
+
+        def stop(signum: int, frame: FrameType | None) -> None:
+            runner.stop()
+
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+        try:
+            audit = Integrity.open(runner.app, STATE.settings)
+        except KeyFileError as error:
+            fail(str(error))
+        audit.start_notary()  # signed checkpoints are issued where the projections run
+        signing = "" if audit.signer is None else f", signing checkpoints as {audit.signer.key_id}"
+        typer.echo(f"following the ledger{signing}; Ctrl-C to stop", err=True)
+        try:
+            runner.run_forever(poll_interval)
+        finally:
+            audit.stop()
