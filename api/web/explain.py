@@ -5,7 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from projections.scoring import DELIVERY, REPORTING, RESPONSIVENESS, REVIEWS
+from projections.rules.scoring import DELIVERY, REPORTING, RESPONSIVENESS, REVIEWS
 
 COMPONENT_TITLES = {
     DELIVERY: "Delivery",
@@ -54,7 +54,9 @@ def item_reason(component: str, item: dict[str, Any], names: dict[str, str]) -> 
         opened = item["opened_at"][:10]
         credit = {"1": "full credit", "1/2": "half credit"}.get(item["credit"], "no credit")
         if item["state"] == "answered":
-            return f"Asked on {opened} to {what} {subject}: answered after {days:.1f} days, {credit}"
+            return (
+                f"Asked on {opened} to {what} {subject}: answered after {days:.1f} days, {credit}"
+            )
         if item["state"] == "superseded":
             return f"Asked on {opened} to {what} {subject}: open {days:.1f} days before it lapsed"
         return f"Asked on {opened} to {what} {subject}: unanswered for {days:.1f} days, no credit"

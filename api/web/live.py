@@ -22,8 +22,8 @@ from api.deps import ServicesDep
 from api.reads import require_visible
 from api.services import Services
 from api.web.viewer import ViewerDep
-from projections.plan_state import TABLE as PLANS
-from projections.store import Where
+from projections.models.plan_state import TABLE as PLANS
+from projections.runtime.store import Where
 
 router = APIRouter(include_in_schema=False)
 POLL_SECONDS = 0.5
@@ -44,8 +44,9 @@ def home_stamp(services: Services, principal: Principal) -> str:
         where = Where()
         if visible is not None and not where.within("partner_id", visible):
             return "0:0"
-        cursor.execute(f"SELECT COUNT(*), COALESCE(SUM(version), 0) FROM {PLANS} {where.sql}",
-                       where.params)
+        cursor.execute(
+            f"SELECT COUNT(*), COALESCE(SUM(version), 0) FROM {PLANS} {where.sql}", where.params
+        )
         row = cursor.fetchone()
     return "0:0" if row is None else f"{int(row[0])}:{int(row[1])}"
 

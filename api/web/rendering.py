@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 import json
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -128,7 +128,7 @@ def error_page(request: Request, status: int, detail: str) -> HTMLResponse:
     if services is not None and status != 503:
         try:
             viewer = find_viewer(services, request.cookies.get(COOKIE))
-        except Exception:  # noqa: BLE001 (an error page must render even if the store fails)
+        except Exception:
             viewer = None
     message = MESSAGES.get(status, detail or "The request could not be served.")
     titles = {403: "Not allowed", 404: "Not found", 422: "Not understood", 503: "Unavailable"}

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from enum import Enum
 from uuid import UUID
 
-from projections.plan_view import moment
-from projections.store import Cursor, ReadStore
+from projections.rules.text import moment
+from projections.runtime.store import Cursor, ReadStore
 
 SESSIONS, LINKS = "cp_web_sessions", "cp_signin_links"
 LINK_LIFETIME = timedelta(minutes=15)

@@ -15,7 +15,6 @@ from api.errors import Problem
 from api.services import Services
 from api.web.rendering import render
 from api.web.sessions import LinkRefusal
-from projections.directory import actor
 from api.web.viewer import (
     COOKIE,
     CSRF_COOKIE,
@@ -27,6 +26,7 @@ from api.web.viewer import (
     set_session_cookie,
     sign_ins,
 )
+from projections.models.directory import actor
 
 router = APIRouter(include_in_schema=False)
 NextPath = Annotated[str | None, Query(alias="next", max_length=500)]

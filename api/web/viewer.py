@@ -15,7 +15,7 @@ from api.deps import ServicesDep
 from api.errors import Problem
 from api.services import Services
 from api.web.sessions import Session, SignIns
-from projections.directory import TOKENS, actor
+from projections.models.directory import TOKENS, actor
 
 COOKIE = "counterpart_session"
 CSRF_COOKIE = "counterpart_csrf"

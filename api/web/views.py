@@ -18,16 +18,16 @@ from api.services import Services
 from api.web.explain import COMPONENT_HELP, COMPONENT_TITLES, item_met, item_reason
 from ledger.domain import NotFound, Side
 from ledger.integrity.signing import public_pem
-from projections.accountability import plan_accountability
-from projections.directory import actor, partners
-from projections.facts import AGREE_METRIC, PlanFacts
-from projections.plan_history import plan_history
-from projections.plan_state import plan_documents
-from projections.plan_view import JSON
-from projections.rollups import (
+from projections.models.directory import actor, partners
+from projections.models.plan_history import plan_history
+from projections.models.plan_state import plan_documents
+from projections.models.plan_view import JSON
+from projections.rules.accountability import plan_accountability
+from projections.rules.facts import AGREE_METRIC, PlanFacts
+from projections.rules.rollups import (
     current_plan as current_of,
 )
-from projections.rollups import (
+from projections.rules.rollups import (
     is_active,
     manager_score,
     mean_score,
@@ -35,7 +35,13 @@ from projections.rollups import (
     portfolio,
     reviewed_within,
 )
-from projections.scoring import RESPONSIVENESS, activation, end_of_day, recorded_on, side_score
+from projections.rules.scoring import (
+    RESPONSIVENESS,
+    activation,
+    end_of_day,
+    recorded_on,
+    side_score,
+)
 
 LEADERSHIP = frozenset({"leader", "admin", "auditor"})
 INTEGRITY = frozenset({"auditor", "admin"})
@@ -301,9 +307,7 @@ def partner_page(services: Services, principal: Principal, partner_id: UUID) -> 
         documents = plan_documents(cursor, partner_ids=[partner_id], limit=1_000)
         manager = actor(cursor, UUID(partner["manager_id"]))
     sides = {s.value: partnership_score(plans, s, day) for s in Side}
-    weights = {
-        row["plan_id"]: row for s in SIDES for row in sides[s].plans if s == "vendor"
-    }
+    weights = {row["plan_id"]: row for s in SIDES for row in sides[s].plans if s == "vendor"}
     plan_rows = []
     for document in sorted(documents, key=lambda d: d["period_start"], reverse=True):
         scores = {s: _plan_score(sides[s].plans, document["id"]) for s in SIDES}
@@ -361,7 +365,7 @@ def manager_page(services: Services, principal: Principal, manager_id: UUID) -> 
     return {
         "as_of": day,
         "manager": found,
-        "score": score,
+        "manager_score": score,
         "partnerships": lines,
         "current": current,
     }
@@ -466,7 +470,9 @@ def raise_it(document: JSON, facts: PlanFacts, side: Side, day: date) -> list[st
         if request.side is side and request.is_open:
             subject = _request_subject(facts, request.kind, str(request.subject_id))
             verb = "agree to" if request.kind == AGREE_METRIC else "answer the change to"
-            todo.append(f"Answer the other side: {verb} {subject} (asked {request.opened_at:%Y-%m-%d})")
+            todo.append(
+                f"Answer the other side: {verb} {subject} (asked {request.opened_at:%Y-%m-%d})"
+            )
     if document["status"] == "draft":
         metrics = document["metrics"]
         if metrics and all(all(m["agreed_by"].values()) for m in metrics):
@@ -483,8 +489,10 @@ def raise_it(document: JSON, facts: PlanFacts, side: Side, day: date) -> list[st
                     f"{metric['unit']} by {metric['due_date']} and report progress"
                 )
             elif metric["pace"] == "on_track":
-                todo.append(f"Keep reporting progress on {names[metric['id']]} every "
-                            f"{document['report_every_days']} days")
+                todo.append(
+                    f"Keep reporting progress on {names[metric['id']]} every "
+                    f"{document['report_every_days']} days"
+                )
         todo.append(f"Attend a review every {document['review_every_days']} days")
     return todo
 
