@@ -111,9 +111,7 @@ def demo(
     )
 
 
-def _print_already_loaded(
-    tokens: list[DemoActor], links: dict[str, str], *, as_json: bool
-) -> None:
+def _print_already_loaded(tokens: list[DemoActor], links: dict[str, str], *, as_json: bool) -> None:
     if as_json:
         echo_json(
             {

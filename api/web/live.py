@@ -22,8 +22,7 @@ from api.deps import ServicesDep
 from api.reads import require_visible
 from api.services import Services
 from api.web.viewer import ViewerDep
-from projections.models.plan_state import TABLE as PLANS
-from projections.runtime.store import Where
+from projections.models.plan_state import plans_stamp
 
 router = APIRouter(include_in_schema=False)
 POLL_SECONDS = 0.5
@@ -37,18 +36,9 @@ def plan_stamp(services: Services, principal: Principal, plan_id: UUID) -> str:
 
 
 def home_stamp(services: Services, principal: Principal) -> str:
-    """A home page changes with the plans of the viewer's partnerships: their count and the
-    sum of their versions (a version only grows, so any change moves the sum)."""
+    """A home page changes with the plans of the viewer's partnerships."""
     with services.reading() as cursor:
-        visible = visible_partners(cursor, principal)
-        where = Where()
-        if visible is not None and not where.within("partner_id", visible):
-            return "0:0"
-        cursor.execute(
-            f"SELECT COUNT(*), COALESCE(SUM(version), 0) FROM {PLANS} {where.sql}", where.params
-        )
-        row = cursor.fetchone()
-    return "0:0" if row is None else f"{int(row[0])}:{int(row[1])}"
+        return plans_stamp(cursor, visible_partners(cursor, principal))
 
 
 def stream(request: Request, stamp: Callable[[], str], since: str) -> StreamingResponse:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Form, Query, Request
@@ -36,11 +36,11 @@ def _form_page(
     request: Request,
     template: str,
     status_code: int = 200,
-    **context: object,
+    **context: Any,
 ) -> HTMLResponse:
     """A sign-in form with a fresh CSRF token, double-submitted in a cookie."""
     token = request.cookies.get(CSRF_COOKIE) or secrets.token_urlsafe(24)
-    response = render(request, template, None, status_code, csrf=token, **context)
+    response = render(request, template, None, status_code, None, csrf=token, **context)
     response.set_cookie(
         CSRF_COOKIE, token, httponly=True, samesite="lax", secure=secure(request), path="/"
     )

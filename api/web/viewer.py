@@ -15,7 +15,7 @@ from api.deps import ServicesDep
 from api.errors import Problem
 from api.services import Services
 from api.web.sessions import Session, SignIns
-from projections.models.directory import TOKENS, actor
+from projections.models.directory import actor, holds_live_token
 
 COOKIE = "counterpart_session"
 CSRF_COOKIE = "counterpart_csrf"
@@ -58,11 +58,7 @@ def find_viewer(services: Services, cookie: str | None) -> Viewer | None:
         if session is None:
             return None
         found = actor(cursor, session.actor_id)
-        cursor.execute(
-            f"SELECT 1 FROM {TOKENS} WHERE actor_id = ? AND revoked = 0 LIMIT 1",
-            (str(session.actor_id),),
-        )
-        if found is None or cursor.fetchone() is None:
+        if found is None or not holds_live_token(cursor, session.actor_id):
             return None
     return Viewer(Principal.of(found), session)
 

@@ -167,7 +167,7 @@ def partnership_lines(
 
 
 def distribution(scores: Sequence[Decimal | None]) -> list[int]:
-    """How many scores fall in each tenth of 0–100 (100 counts in the top tenth)."""
+    """How many scores fall in each tenth of 0 to 100 (100 counts in the top tenth)."""
     bins = [0] * 10
     for value in scores:
         if value is not None:
@@ -475,9 +475,9 @@ def raise_it(document: JSON, facts: PlanFacts, side: Side, day: date) -> list[st
             )
     if document["status"] == "draft":
         metrics = document["metrics"]
-        if metrics and all(all(m["agreed_by"].values()) for m in metrics):
-            if document["commitments"][side.value] is None:
-                todo.append("Commit to the plan's terms")
+        agreed = metrics and all(all(m["agreed_by"].values()) for m in metrics)
+        if agreed and document["commitments"][side.value] is None:
+            todo.append("Commit to the plan's terms")
     if document["status"] == "active":
         for metric in document["metrics"]:
             if metric["owner_side"] != side.value or metric["status"] == "retired":

@@ -20,7 +20,9 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def site(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Site]:
     """The demo served by one process, on each backend."""
     directory: Path = tmp_path_factory.mktemp(f"web-{request.param}")
     with a_served_demo(request.param, directory) as served:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, Response, sync_playwright
 
 from ledger.settings import Settings
 from tests.conftest import a_fresh_ledger
@@ -81,8 +81,18 @@ def serving(settings: Settings, log: Path, env: dict[str, str] | None = None) ->
     port = free_port()
     with log.open("w") as out:
         server = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "--database-url", settings.database_url]
-            + ["serve", "--port", str(port), "--log-level", "warning"],
+            [
+                sys.executable,
+                "-m",
+                "api.cli",
+                "--database-url",
+                settings.database_url,
+                "serve",
+                "--port",
+                str(port),
+                "--log-level",
+                "warning",
+            ],
             cwd=ROOT,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -113,8 +123,9 @@ def a_served_demo(
 ) -> Iterator[Site]:
     """A small demo on a fresh ledger, served by ``servers`` processes (all on one ledger)."""
     with a_fresh_ledger(backend, directory) as settings, ExitStack() as stack:
-        loaded = json.loads(cli(settings, "demo", "--partners", str(partners), "--managers", "2",
-                                "--json"))
+        loaded = json.loads(
+            cli(settings, "demo", "--partners", str(partners), "--managers", "2", "--json")
+        )
         urls = [
             stack.enter_context(serving(settings, directory / f"server-{n}.log"))
             for n in range(servers)
@@ -143,6 +154,12 @@ def demo_ids(site: Site) -> dict[str, Any]:
     }
 
 
+def status_of(response: Response | None) -> int:
+    """The HTTP status of a page the browser opened."""
+    assert response is not None
+    return response.status
+
+
 @contextmanager
 def a_browser() -> Iterator[Browser]:
     """Debian's Chromium, headless, driven by Playwright."""
@@ -156,8 +173,9 @@ def a_browser() -> Iterator[Browser]:
             browser.close()
 
 
-def signed_in(browser: Browser, site: Site, role: str, viewport: dict[str, int] | None = None,
-              server: int = 0) -> tuple[BrowserContext, Page]:
+def signed_in(
+    browser: Browser, site: Site, role: str, viewport: dict[str, int] | None = None, server: int = 0
+) -> tuple[BrowserContext, Page]:
     """A browser context signed in with the role's token through the sign-in form."""
     context = browser.new_context(viewport=viewport or DESKTOP)
     page = context.new_page()

@@ -10,7 +10,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page
 
-from tests.web.site import PHONE, Site, signed_in
+from tests.web.site import PHONE, Site, signed_in, status_of
 
 AXE = Axe()
 SERIOUS = {"serious", "critical"}
@@ -54,9 +54,7 @@ def serious_violations(page: Page) -> list[dict[str, Any]]:
 
 def fits(page: Page) -> bool:
     """No horizontal scrolling of the page itself (wide tables scroll inside their box)."""
-    width: bool = page.evaluate(
-        "document.documentElement.scrollWidth <= window.innerWidth + 1"
-    )
+    width: bool = page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
     return width
 
 
@@ -69,7 +67,7 @@ def test_every_page_of_a_role_renders_accessibly_on_a_desktop_and_a_phone(
         try:
             for path, heading in pages_of(site)[role]:
                 response = page.goto(site.url + path)
-                assert response is not None and response.status == 200, path
+                assert status_of(response) == 200, path
                 page.wait_for_load_state("networkidle")
                 title = page.locator("main h1").first.inner_text()
                 assert heading in title, (path, title)
@@ -106,14 +104,14 @@ def test_pages_outside_the_role_or_scope_look_exactly_like_missing_ones(
     context, page = signed_in(browser, site, "partner")
     try:
         missing = page.goto(f"{site.url}/plans/{uuid.uuid4()}")
-        assert missing is not None and missing.status == 404
+        assert status_of(missing) == 404
         missing_text = page.locator("main").inner_text()
         for path in (
             f"/plans/{ids['other_plan']['id']}",
             f"/partners/{ids['other_partner_id']}",
         ):
             response = page.goto(site.url + path)
-            assert response is not None and response.status == 404, path
+            assert status_of(response) == 404, path
             assert page.locator("main").inner_text() == missing_text
             assert ids["other_plan"]["title"] not in page.content()
         # a page the role may never see says so, as the API's 403 does
@@ -122,7 +120,7 @@ def test_pages_outside_the_role_or_scope_look_exactly_like_missing_ones(
             (f"/managers/{ids['manager_id']}", "a manager's accountability is for"),
         ):
             response = page.goto(site.url + path)
-            assert response is not None and response.status == 403, path
+            assert status_of(response) == 403, path
             assert words in page.locator("main").inner_text()
     finally:
         context.close()
@@ -137,7 +135,8 @@ def test_time_travel_shows_the_plan_as_it_was_and_says_so(browser: Browser, site
         page.locator("ol.timeline li").nth(1).get_by_role("link").click()
         assert "version=2" in page.url
         past = page.locator("aside.past")
-        assert past.is_visible() and "A view of the past" in past.inner_text()
+        assert past.is_visible()
+        assert "A view of the past" in past.inner_text()
         assert "version 2" in past.inner_text()
         assert page.locator("ol.timeline li").count() == 2
         assert page.locator(".status").first.inner_text() == "draft"
@@ -148,7 +147,7 @@ def test_time_travel_shows_the_plan_as_it_was_and_says_so(browser: Browser, site
         assert f"as_of={before}" in page.url
         assert f"at the end of {before}" in page.locator("aside.past").inner_text()
         response = page.goto(f"{site.url}/plans/{plan['id']}?as_of=yesterday")
-        assert response is not None and response.status == 422
+        assert status_of(response) == 422
         assert "not a date" in page.locator("main").inner_text()
     finally:
         context.close()
@@ -164,7 +163,8 @@ def test_every_score_item_explains_itself_and_links_to_the_deciding_events(
         links = page.locator("#partner-score ~ details .evidence a, .side-score .evidence a")
         assert links.count() > 0
         target = links.first.get_attribute("href")
-        assert target is not None and target.startswith("#event-")
+        assert target is not None
+        assert target.startswith("#event-")
         assert page.locator(target).count() == 1  # the history entry it points at
         assert page.get_by_role("heading", name="What would raise it").first.is_visible()
     finally:
@@ -207,7 +207,9 @@ def test_pages_allow_only_this_servers_scripts_and_never_show_a_token(
         assert script_src.split() == ["script-src", "'self'"]
         assert site.tokens["partner"] not in page.content()
         cookie = next(c for c in context.cookies() if c["name"] == "counterpart_session")
-        assert cookie["httpOnly"] and cookie["sameSite"] == "Lax" and cookie["expires"] > 0
+        assert cookie["httpOnly"]
+        assert cookie["sameSite"] == "Lax"
+        assert cookie["expires"] > 0
     finally:
         context.close()
 

@@ -15,13 +15,15 @@ from playwright.sync_api import Browser, expect
 from api.web.sessions import SignIns
 from projections.runtime.store import open_store
 from tests.conftest import BACKENDS
-from tests.web.site import Site, a_served_demo, cli, signed_in
+from tests.web.site import Site, a_served_demo, cli, signed_in, status_of
 
 LIVE_SECONDS = 2.0
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+def site(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Site]:
     """On PostgreSQL two server processes share the ledger (one for SQLite's single writer)."""
     directory: Path = tmp_path_factory.mktemp(f"web-live-{request.param}")
     servers = 2 if request.param == "postgres" else 1
@@ -47,7 +49,7 @@ def test_a_signin_link_signs_in_once_on_any_process(browser: Browser, site: Site
         expect(page.locator("header .who")).to_contain_text("manager")
         other = second.new_page()
         response = other.goto(link.replace(site.urls[0], site.urls[-1]))  # another process
-        assert response is not None and response.status == 410
+        assert status_of(response) == 410
         assert "already used" in other.locator("main").inner_text()
         other.goto(site.urls[-1] + "/")
         assert "/signin" in other.url  # the spent link signed no one in
@@ -67,7 +69,7 @@ def test_a_signin_link_expires_after_15_minutes(browser: Browser, site: Site) ->
     try:
         page = context.new_page()
         response = page.goto(f"{site.url}/signin/{code}")
-        assert response is not None and response.status == 410
+        assert status_of(response) == 410
         assert "expired" in page.locator("main").inner_text()
         assert page.get_by_role("button", name="Sign in as").count() == 0
     finally:
@@ -152,9 +154,7 @@ def test_an_open_plan_page_and_inbox_show_the_other_sides_act_within_2_seconds(
         )
         assert acted.status == 201
         started = time.monotonic()
-        expect(partner_page.get_by_text("12345").first).to_be_visible(
-            timeout=LIVE_SECONDS * 1000
-        )
+        expect(partner_page.get_by_text("12345").first).to_be_visible(timeout=LIVE_SECONDS * 1000)
         proposed = manager.request.post(
             f"{site.url}/v1/plans/{plan['id']}/adjustments",
             headers={"Authorization": f"Bearer {site.tokens['manager']}"},
