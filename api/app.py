@@ -15,6 +15,7 @@ from api.nudge_metrics import NudgeMetrics
 from api.observability import LOGGER, LateRequests, Metrics, RequestLog, configure_logging
 from api.routes import audit, directory, inbox, notifications, ops, plans, scores, webhooks
 from api.services import Services
+from api.web.routes import install as install_web
 from ledger.clock import Clock
 from ledger.settings import Settings
 from projections.runtime.notifications import NotifySettings
@@ -71,6 +72,8 @@ def create_app(
         summary="The mutual accountability ledger for channel sales.",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served by api.web from installed packages: they work offline
+        redoc_url=None,
     )
     app.state.metrics = metrics
     generate = app.openapi
@@ -82,7 +85,11 @@ def create_app(
     errors.install(app)
     for router in (directory.router, plans.router, scores.router, audit.router, ops.router):
         app.include_router(router)
+<<<<<<< HEAD
     for nudges in (inbox.router, notifications.router, webhooks.router):
         app.include_router(nudges)
+=======
+    install_web(app)
+>>>>>>> main
     app.add_middleware(RequestLog, metrics=metrics, max_body_bytes=server.max_body_bytes, late=late)
     return app
