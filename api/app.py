@@ -85,11 +85,8 @@ def create_app(
     errors.install(app)
     for router in (directory.router, plans.router, scores.router, audit.router, ops.router):
         app.include_router(router)
-<<<<<<< HEAD
     for nudges in (inbox.router, notifications.router, webhooks.router):
         app.include_router(nudges)
-=======
     install_web(app)
->>>>>>> main
     app.add_middleware(RequestLog, metrics=metrics, max_body_bytes=server.max_body_bytes, late=late)
     return app

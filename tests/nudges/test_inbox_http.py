@@ -33,9 +33,7 @@ def test_each_side_is_asked_to_agree_to_the_other_sides_metric(shared_world: Wor
     plan = with_proposed_metrics(world, a_draft_plan(world))
     vendor = of_plan(inbox(world.manager), plan.id)
     partner = of_plan(inbox(world.contact), plan.id)
-    assert [(i["kind"], i["metric_id"]) for i in vendor] == [
-        ("agree_metric", plan.partner_metric)
-    ]
+    assert [(i["kind"], i["metric_id"]) for i in vendor] == [("agree_metric", plan.partner_metric)]
     assert [(i["kind"], i["metric_id"]) for i in partner] == [("agree_metric", plan.vendor_metric)]
     item = vendor[0]
     today = date.fromisoformat(world.today())
@@ -45,7 +43,8 @@ def test_each_side_is_asked_to_agree_to_the_other_sides_metric(shared_world: Wor
         "method": "POST",
         "path": f"/v1/plans/{plan.id}/metrics/{plan.partner_metric}/agree",
     }
-    assert item["side"] == "vendor" and item["partner_id"] == world.partner
+    assert item["side"] == "vendor"
+    assert item["partner_id"] == world.partner
 
 
 def test_an_item_disappears_as_soon_as_its_action_is_recorded(shared_world: World) -> None:
@@ -62,7 +61,8 @@ def test_both_sides_are_asked_to_commit_once_every_metric_is_agreed(shared_world
     for caller in (world.manager, world.contact):
         (item,) = of_plan(inbox(caller), plan.id)
         assert item["kind"] == "commit"
-        assert item["act_by"] is None and item["at_stake"]["component"] is None
+        assert item["act_by"] is None
+        assert item["at_stake"]["component"] is None
         assert item["action"]["path"] == f"/v1/plans/{plan.id}/commit"
     created(world.manager.post(f"{plan.url}/commit"), 200)
     assert of_plan(inbox(world.manager), plan.id) == []
@@ -98,7 +98,8 @@ def test_items_are_sorted_by_act_by_with_no_deadline_last(shared_world: World) -
     dated = [d for d in deadlines if d is not None]
     assert dated == sorted(dated)
     assert deadlines == dated + [None] * (len(deadlines) - len(dated))
-    assert None in deadlines and dated
+    assert None in deadlines
+    assert dated
 
 
 def test_nobody_sees_an_item_of_a_partnership_outside_their_scope(shared_world: World) -> None:

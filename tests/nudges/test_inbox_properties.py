@@ -9,10 +9,10 @@ lowers that component as of ``act_by``. Items without ``act_by`` stay until acte
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from ledger.clock import SimulatedClock
 from ledger.domain import LedgerError, Side
+from projections.rules.facts import AGREE_METRIC, ANSWER_ADJUSTMENT
 from projections.rules.inbox import (
     CLOSE_PLAN,
     COMMIT,
@@ -29,7 +30,6 @@ from projections.rules.inbox import (
     InboxItem,
     plan_inbox,
 )
-from projections.rules.facts import AGREE_METRIC, ANSWER_ADJUSTMENT
 from projections.rules.scoring import (
     DELIVERY,
     RESPONSIVENESS,
@@ -100,7 +100,8 @@ def act(life: Life, item: InboxItem, day: date) -> None:
     elif item.kind == REPORT_PROGRESS:
         assert item.metric_id is not None
         metric = plan.metric(item.metric_id)
-        must(life, 
+        must(
+            life,
             plan.report_progress,
             item.metric_id,
             value=metric.target,
@@ -109,7 +110,8 @@ def act(life: Life, item: InboxItem, day: date) -> None:
         )
     elif item.kind == RECORD_REVIEW:
         person = life.cast.manager if item.side is Side.VENDOR else life.cast.contact
-        must(life, 
+        must(
+            life,
             plan.record_review,
             held_on=day,
             attendees=life.cast.partner.attendees([person]),
@@ -124,7 +126,8 @@ def act(life: Life, item: InboxItem, day: date) -> None:
 def credit(life: Life, item: InboxItem, day: date) -> tuple[Any, Any]:
     """(the score's verdict on the item's own entry, the component's value) as of ``day``."""
     facts = facts_of(life.positioned)
-    assert facts is not None and item.component is not None
+    assert facts is not None
+    assert item.component is not None
     if item.component == RESPONSIVENESS:  # a draft's requests count once the plan is active
         component = responsiveness(facts, item.side, day)
     else:
@@ -178,7 +181,9 @@ def test_acting_before_act_by_keeps_full_credit_and_leaving_it_lowers_it(
         assert kept == 1, f"acting on {day} did not keep full credit for {item}"
         lost, lost_value = credit(life, item, item.act_by)
         assert lost == 0, f"leaving {item} past its act_by still earned credit"
-        assert lost_value is not None and kept_value is not None and lost_value < kept_value
+        assert lost_value is not None
+        assert kept_value is not None
+        assert lost_value < kept_value
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
