@@ -13,6 +13,7 @@ import typer
 from api.cli.common import STATE, JsonOption, fail, running
 from api.integrity import Integrity
 from ledger.integrity import KeyFileError
+from projections.runtime.notifications import Notifications, NotifySettings
 from projections.runtime.runner import DEFAULT_BATCH
 
 app = typer.Typer(
@@ -93,9 +94,12 @@ def projections_run(
         except KeyFileError as error:
             fail(str(error))
         audit.start_notary()  # signed checkpoints are issued where the projections run
+        nudges = Notifications(runner.store, NotifySettings.from_env(), runner.app.clock.now)
+        nudges.start()  # webhooks are delivered and reminders sent where the projections run
         signing = "" if audit.signer is None else f", signing checkpoints as {audit.signer.key_id}"
         typer.echo(f"following the ledger{signing}; Ctrl-C to stop", err=True)
         try:
             runner.run_forever(poll_interval)
         finally:
+            nudges.stop()
             audit.stop()

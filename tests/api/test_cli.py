@@ -56,7 +56,14 @@ def test_status_shows_the_lag_until_the_projections_have_run(
     before = counterpart("--database-url", url, "projections", "status", "--json")
     assert before.returncode == 0, before.stderr
     rows = json.loads(before.stdout)
-    assert {r["name"] for r in rows} == {"directory", "plan_state", "score_facts", "plan_history"}
+    assert {r["name"] for r in rows} == {
+        "directory",
+        "plan_state",
+        "score_facts",
+        "plan_history",
+        "webhook_outbox",
+        "notifications",
+    }
     assert {(r["position"], r["lag"]) for r in rows} == {(0, head)}
     ran = counterpart("--database-url", url, "projections", "run", "--once")
     assert ran.returncode == 0, ran.stderr
