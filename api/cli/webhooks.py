@@ -43,7 +43,12 @@ def webhooks_add(
     with running() as runner:
         runner.setup()
         created = outbox.create_endpoint(
-            runner.store, checked, types, description, datetime.now(UTC)
+            runner.store,
+            checked,
+            types,
+            description,
+            now=datetime.now(UTC),
+            head=runner.app.recorder.max_notification_id() or 0,
         )
     echo_json({**created.view(), "secret": created.secret})
 

@@ -57,7 +57,12 @@ def subscribe(body: schemas.WebhookIn, command: CommandDep) -> JSONResponse:
 
     def action() -> Result:
         created = outbox.create_endpoint(
-            services.store, url, types, body.description, services.app.clock.now()
+            services.store,
+            url,
+            types,
+            body.description,
+            now=services.app.clock.now(),
+            head=services.app.recorder.max_notification_id() or 0,
         )
         return Result({**created.view(), "secret": created.secret})
 
@@ -84,7 +89,8 @@ def _switch(command: CommandDep, webhook_id: UUID, status: str) -> JSONResponse:
     _admin(command.principal)
 
     def action() -> Result:
-        changed = outbox.set_status(command.services.store, str(webhook_id), status)
+        head = command.services.app.recorder.max_notification_id() or 0
+        changed = outbox.set_status(command.services.store, str(webhook_id), status, head)
         return Result(_found(changed, webhook_id).view())
 
     return command.run(None, 200, action)

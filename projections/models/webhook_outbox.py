@@ -315,12 +315,19 @@ def _lock_outbox(cursor: Cursor, dialect: str) -> int:
 
 
 def create_endpoint(
-    store: ReadStore, url: str, event_types: list[str], description: str | None, now: datetime
+    store: ReadStore,
+    url: str,
+    event_types: list[str],
+    description: str | None,
+    *,
+    now: datetime,
+    head: int,
 ) -> Endpoint:
-    """A new active endpoint, with a fresh secret, receiving events from now on."""
+    """A new active endpoint, with a fresh secret, receiving the events recorded after the
+    ledger's ``head`` as read just before (and after whatever the outbox already passed)."""
     endpoint_id = str(uuid.uuid4())
     with store.transaction() as cursor:
-        position = _lock_outbox(cursor, store.dialect)
+        position = max(head, _lock_outbox(cursor, store.dialect))
         cursor.execute(
             f"INSERT INTO {ENDPOINTS} ({ENDPOINT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
@@ -361,14 +368,14 @@ def endpoints(cursor: Cursor, after: str | None = None, limit: int = 500) -> lis
     return [_endpoint(row) for row in cursor.fetchall()]
 
 
-def set_status(store: ReadStore, endpoint_id: str, status: str) -> Endpoint | None:
+def set_status(store: ReadStore, endpoint_id: str, status: str, head: int) -> Endpoint | None:
     """Enable or disable an endpoint (ordered with the outbox's batches); None if unknown.
 
-    Enabling an endpoint that was disabled makes it receive the events after the outbox's
-    current position (events recorded while it was disabled are not enqueued for it).
+    Enabling an endpoint that was disabled makes it receive the events recorded after the
+    ledger's ``head`` (events recorded while it was disabled are not enqueued for it).
     """
     with store.transaction() as cursor:
-        position = _lock_outbox(cursor, store.dialect)
+        position = max(head, _lock_outbox(cursor, store.dialect))
         found = endpoint(cursor, endpoint_id)
         if found is None or found.status == status:
             return found

@@ -16,7 +16,7 @@ from projections.runtime.embedded import UNAVAILABLE
 from projections.runtime.mail import mailer_from
 from projections.runtime.reminders import ReminderPass
 from projections.runtime.store import ReadStore
-from projections.runtime.webhook_sender import RetryPolicy, WebhookSender
+from projections.runtime.webhook_sender import LEASE, RetryPolicy, WebhookSender
 
 LOGGER = "counterpart.notifications"
 TRUE = {"1", "true", "yes", "y", "on"}
@@ -35,6 +35,7 @@ class NotifySettings:
     webhook_retry_first: float = 5.0
     webhook_retry_cap: float = 3600.0
     webhook_retry_for: float = 86_400.0
+    webhook_lease: float = LEASE
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> NotifySettings:
@@ -59,6 +60,7 @@ class NotifySettings:
             webhook_retry_for=_seconds(
                 env, "COUNTERPART_WEBHOOKS_RETRY_FOR", cls.webhook_retry_for
             ),
+            webhook_lease=_seconds(env, "COUNTERPART_WEBHOOKS_LEASE", cls.webhook_lease),
         )
         mailer_from(settings.smtp_url)  # refuse a malformed URL at start, not at the first mail
         return settings
@@ -117,6 +119,7 @@ class Notifications:
             concurrency=settings.webhook_concurrency,
             policy=settings.retry_policy,
             on_outcome=on_delivery,
+            lease=settings.webhook_lease,
         )
         self.reminders = reminder_pass(store, settings, now)
         self._stopping = threading.Event()

@@ -26,8 +26,10 @@ from projections.runtime.store import Cursor, ReadStore
 
 LOGGER = "counterpart.webhooks"
 TIMEOUT = 10.0
-LEASE = timedelta(seconds=60)
-"""How long a claimed message is a sender's alone (well over the timeout)."""
+LEASE = 30.0
+"""Seconds a claimed message is a sender's alone (well over the timeout, so that no two
+processes ever send one message at once; a sender killed mid-way delays its messages by
+this much)."""
 USER_AGENT = "Counterpart-Webhooks/1"
 
 
@@ -77,8 +79,10 @@ class WebhookSender:
         concurrency: int = 8,
         policy: RetryPolicy | None = None,
         on_outcome: Callable[[str], None] | None = None,
+        lease: float = LEASE,
     ) -> None:
         self.store = store
+        self.lease = timedelta(seconds=lease)
         self.now = now
         self.allow_private = allow_private
         self.concurrency = concurrency
@@ -97,7 +101,7 @@ class WebhookSender:
 
     def run_once(self) -> int:
         """Claim and send one round of due messages; how many were attempted."""
-        messages = outbox.claim(self.store, self.owner, self.now(), LEASE, self.concurrency)
+        messages = outbox.claim(self.store, self.owner, self.now(), self.lease, self.concurrency)
         if not messages:
             return 0
         with self.store.reading() as cursor:

@@ -82,7 +82,7 @@ def test_errors_are_one_clear_line_and_a_non_zero_exit(tmp_path: Path) -> None:
     assert unknown.returncode == 1
     assert unknown.stderr.strip().splitlines() == [
         "counterpart: error: no projection named 'nope' (known: directory, plan_state, "
-        "score_facts, plan_history)"
+        "score_facts, plan_history, webhook_outbox, notifications)"
     ]
     memory = counterpart("--database-url", "sqlite:///:memory:", "projections", "status")
     assert memory.returncode == 1
