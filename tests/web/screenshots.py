@@ -5,6 +5,7 @@ Usage: python -m tests.web.screenshots docs/screenshots
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -19,7 +20,7 @@ def shoot(page: Page, url: str, path: Path) -> None:
     page.goto(url)
     page.wait_for_load_state("networkidle")
     page.screenshot(path=str(path), full_page=True)
-    print(f"wrote {path}")  # noqa: T201 (a make target reports what it wrote)
+    print(f"wrote {path}")
 
 
 def telling_plan(site: Site) -> str:
@@ -74,12 +75,19 @@ def main() -> None:
     """Serve the demo (24 partnerships) on a temporary SQLite file and photograph it."""
     out = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/screenshots")
     out.mkdir(parents=True, exist_ok=True)
-    with (
-        tempfile.TemporaryDirectory() as directory,
-        a_served_demo("sqlite", Path(directory), partners=24, managers=3) as site,
-        a_browser() as browser,
-    ):
-        every_page(browser, site, out)
+    with tempfile.TemporaryDirectory() as directory:
+        key = Path(directory) / "signing.pem"  # so that the audit page shows a checkpoint
+        subprocess.run(
+            [sys.executable, "-m", "api.cli", "keys", "generate", "--out", str(key)],
+            check=True,
+            capture_output=True,
+        )
+        env = {"COUNTERPART_SIGNING_KEY_FILE": str(key)}
+        with (
+            a_served_demo("sqlite", Path(directory), partners=24, managers=3, env=env) as site,
+            a_browser() as browser,
+        ):
+            every_page(browser, site, out)
 
 
 if __name__ == "__main__":
