@@ -41,7 +41,8 @@ def portfolio(
     as_of: Annotated[Day | None, Query()] = None,
 ) -> HTMLResponse:
     """The leaders' dashboard."""
-    data = views.portfolio_page(services, viewer.principal, as_of)
+    past: views.PastFigures = request.app.state.past_figures
+    data = views.portfolio_page(services, viewer.principal, as_of, past)
     return render(request, "portfolio.html", viewer, **data)
 
 

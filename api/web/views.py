@@ -36,10 +36,10 @@ from projections.rules.rollups import (
     reviewed_within,
 )
 from projections.rules.scoring import (
-    RESPONSIVENESS,
     activation,
     end_of_day,
     recorded_on,
+    responsiveness,
     side_score,
 )
 
@@ -99,7 +99,7 @@ def attention(partner_id: str, plans: Sequence[PlanFacts], as_of: date) -> list[
         ):
             reasons.append({"reason": "review overdue", "href": href})
         for side in Side:
-            items = side_score(plan, side, as_of).components[RESPONSIVENESS].items
+            items = responsiveness(plan, side, as_of).items
             ignored = sum(1 for item in items if item["state"] == "unanswered")
             if ignored:
                 reasons.append(
@@ -178,7 +178,9 @@ def distribution(scores: Sequence[Decimal | None]) -> list[int]:
 # ----------------------------------------------------------------- portfolio
 
 
-def portfolio_page(services: Services, principal: Principal, as_of: date | None) -> JSON:
+def portfolio_page(
+    services: Services, principal: Principal, as_of: date | None, past: PastFigures
+) -> JSON:
     """The leaders' dashboard: coverage against its target, the figures, managers, attention."""
     require_role(principal, LEADERSHIP, "the portfolio")
     day = as_of or today(services)
@@ -214,7 +216,7 @@ def portfolio_page(services: Services, principal: Principal, as_of: date | None)
         "managers": manager_rows,
         "attention": [line for line in lines if line.attention],
         "distribution": {s: distribution([line.scores[s] for line in lines]) for s in SIDES},
-        "trend": portfolio_trend(facts, day),
+        "trend": portfolio_trend(facts, day, figures, past, today(services)),
     }
 
 
@@ -223,19 +225,50 @@ def trend_days(last: date, weeks: int = TREND_WEEKS) -> list[date]:
     return [last - timedelta(days=7 * k) for k in range(weeks - 1, -1, -1)]
 
 
-def portfolio_trend(facts: Mapping[UUID, Sequence[PlanFacts]], day: date) -> list[JSON]:
+@dataclass
+class PastFigures:
+    """Portfolio figures of past days, kept by the process that computed them.
+
+    As of a past day only the events recorded by its end count, so its figures never change;
+    only partnerships registered since change the shares' denominator, hence the key.
+    """
+
+    kept: dict[tuple[date, int], JSON] = field(default_factory=dict)
+    limit: int = 1000
+
+    def of(self, facts: Mapping[UUID, Sequence[PlanFacts]], day: date, today: date) -> JSON:
+        """The figures as of a day (a past one computed once per partnership count)."""
+        if day >= today:
+            figures: JSON = jsonable(portfolio(facts, day))
+            return figures
+        key = (day, len(facts))
+        found = self.kept.get(key)
+        if found is None:
+            if len(self.kept) >= self.limit:
+                self.kept.clear()
+            found = self.kept[key] = jsonable(portfolio(facts, day))
+        return found
+
+
+def trend_point(figures: JSON) -> JSON:
+    """One week of the portfolio trend."""
+    return {
+        "as_of": figures["as_of"],
+        "active_plan_share": figures["active_plan"]["share"],
+        "mean_score": figures["mean_score"],
+    }
+
+
+def portfolio_trend(
+    facts: Mapping[UUID, Sequence[PlanFacts]],
+    day: date,
+    today_figures: JSON,
+    past: PastFigures,
+    today: date,
+) -> list[JSON]:
     """Coverage and mean scores over the last 26 weeks (the portfolio rules as of each week)."""
-    points = []
-    for when in trend_days(day):
-        figures = jsonable(portfolio(facts, when))
-        points.append(
-            {
-                "as_of": when.isoformat(),
-                "active_plan_share": figures["active_plan"]["share"],
-                "mean_score": figures["mean_score"],
-            }
-        )
-    return points
+    points = [trend_point(past.of(facts, when, today)) for when in trend_days(day)[:-1]]
+    return [*points, trend_point(today_figures)]
 
 
 # ---------------------------------------------------------------- home pages

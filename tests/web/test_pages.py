@@ -114,6 +114,8 @@ def test_pages_outside_the_role_or_scope_look_exactly_like_missing_ones(
             assert status_of(response) == 404, path
             assert page.locator("main").inner_text() == missing_text
             assert ids["other_plan"]["title"] not in page.content()
+        stream = page.request.get(f"{site.url}/live/plans/{ids['other_plan']['id']}")
+        assert stream.status == 404  # no live stream of it either
         # a page the role may never see says so, as the API's 403 does
         for path, words in (
             ("/portfolio", "the portfolio is for"),
