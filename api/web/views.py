@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from api.auth import Principal, can_see, require_role, visible_partners
+from api.auth import Principal, require_role, visible_partners
 from api.errors import Problem
 from api.integrity import NoCheckpoint
 from api.reads import FACTS, current_plan, jsonable, past_plan, read_visible, require_visible
@@ -340,10 +340,10 @@ def partner_page(services: Services, principal: Principal, partner_id: UUID) -> 
         documents = plan_documents(cursor, partner_ids=[partner_id], limit=1_000)
         manager = actor(cursor, UUID(partner["manager_id"]))
     sides = {s.value: partnership_score(plans, s, day) for s in Side}
-    weights = {row["plan_id"]: row for s in SIDES for row in sides[s].plans if s == "vendor"}
+    rows = {s: {row["plan_id"]: row for row in sides[s].plans} for s in SIDES}
     plan_rows = []
     for document in sorted(documents, key=lambda d: d["period_start"], reverse=True):
-        scores = {s: _plan_score(sides[s].plans, document["id"]) for s in SIDES}
+        scores = {s: rows[s].get(document["id"], {}).get("score") for s in SIDES}
         plan_rows.append(
             {
                 "id": document["id"],
@@ -351,7 +351,7 @@ def partner_page(services: Services, principal: Principal, partner_id: UUID) -> 
                 "status": document["status"],
                 "period": f"{document['period_start']} to {document['period_end']}",
                 "scores": scores,
-                "weight": weights.get(document["id"], {}).get("weight"),
+                "weight": rows["vendor"].get(document["id"], {}).get("weight"),
             }
         )
     current = current_of(plans, day)
@@ -364,14 +364,6 @@ def partner_page(services: Services, principal: Principal, partner_id: UUID) -> 
         "attention": attention(str(partner_id), plans, day),
         "current_plan_id": None if current is None else str(current.plan_id),
     }
-
-
-def _plan_score(rows: list[JSON], plan_id: str) -> float | None:
-    for row in rows:
-        if row["plan_id"] == plan_id:
-            score: float | None = row["score"]
-            return score
-    return None
 
 
 def manager_page(services: Services, principal: Principal, manager_id: UUID) -> JSON:
@@ -583,9 +575,3 @@ def audit_page(services: Services, principal: Principal) -> JSON:
     if signer is not None:
         key = {"key_id": signer.key_id, "pem": public_pem(signer.public_key)}
     return {"verdict": verdict, "checkpoint": checkpoint, "no_checkpoint": why, "key": key}
-
-
-def can_see_partner(services: Services, principal: Principal, partner_id: UUID) -> bool:
-    """Whether a partnership is in the caller's scope (for links)."""
-    with services.reading() as cursor:
-        return can_see(cursor, principal, partner_id)
