@@ -240,3 +240,20 @@ def test_the_api_docs_render_with_the_network_blocked(browser: Browser, site: Si
         assert blocked == []
     finally:
         context.close()
+
+
+def test_the_signin_and_error_pages_are_accessible_too(browser: Browser, site: Site) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.goto(site.url + "/signin")
+        assert serious_violations(page) == []
+        page.fill("#token", "cp_wrong")
+        page.click("button[type=submit]")
+        assert serious_violations(page) == []  # with the refusal shown
+        context.close()
+        context, page = signed_in(browser, site, "partner")
+        assert status_of(page.goto(f"{site.url}/plans/{uuid.uuid4()}")) == 404
+        assert serious_violations(page) == []
+    finally:
+        context.close()
