@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time as clock
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -48,6 +49,10 @@ INTEGRITY = frozenset({"auditor", "admin"})
 COVERAGE_TARGET = Decimal("0.9")
 DRAFT_TOO_LONG_DAYS = 14
 TREND_WEEKS = 26
+TREND_BUDGET_SECONDS = 4.0
+"""Seconds a trend request spends computing weeks not kept yet (it asks again for the rest)."""
+PAGE_TREND_SECONDS = 1.0
+"""Seconds the portfolio page itself spends on them (a small portfolio's trend comes at once)."""
 SIDES = [side.value for side in Side]
 
 
@@ -205,6 +210,9 @@ def portfolio_page(
                 "requests_waiting": sum(line.waiting["vendor"] for line in owned),
             }
         )
+    trend, complete = portfolio_trend(
+        facts, day, figures, past, today=today(services), budget_seconds=PAGE_TREND_SECONDS
+    )
     coverage = figures["active_plan"]
     target = figures.get("coverage_target", float(COVERAGE_TARGET))
     return {
@@ -216,7 +224,8 @@ def portfolio_page(
         "managers": manager_rows,
         "attention": [line for line in lines if line.attention],
         "distribution": {s: distribution([line.scores[s] for line in lines]) for s in SIDES},
-        "trend": portfolio_trend(facts, day, figures, past, today(services)),
+        "trend": trend,
+        "trend_complete": complete,
     }
 
 
@@ -235,6 +244,10 @@ class PastFigures:
 
     kept: dict[tuple[date, int], JSON] = field(default_factory=dict)
     limit: int = 1000
+
+    def has(self, day: date, facts: Mapping[UUID, Sequence[PlanFacts]]) -> bool:
+        """Whether the figures of a past day are kept."""
+        return (day, len(facts)) in self.kept
 
     def of(self, facts: Mapping[UUID, Sequence[PlanFacts]], day: date, today: date) -> JSON:
         """The figures as of a day (a past one computed once per partnership count)."""
@@ -264,11 +277,39 @@ def portfolio_trend(
     day: date,
     today_figures: JSON,
     past: PastFigures,
+    *,
     today: date,
-) -> list[JSON]:
-    """Coverage and mean scores over the last 26 weeks (the portfolio rules as of each week)."""
-    points = [trend_point(past.of(facts, when, today)) for when in trend_days(day)[:-1]]
-    return [*points, trend_point(today_figures)]
+    budget_seconds: float,
+) -> tuple[list[JSON], bool]:
+    """Coverage and mean scores over the last 26 weeks (the portfolio rules as of each week),
+    and whether every week is there: weeks not kept yet are computed, oldest first, for at
+    most ``budget_seconds`` (the page asks for the rest, so no request runs long)."""
+    deadline = clock.monotonic() + budget_seconds
+    points: list[JSON] = []
+    for when in trend_days(day)[:-1]:
+        if not past.has(when, facts) and clock.monotonic() >= deadline:
+            return points, False
+        points.append(trend_point(past.of(facts, when, today)))
+    return [*points, trend_point(today_figures)], True
+
+
+def portfolio_trend_part(
+    services: Services, principal: Principal, as_of: date | None, past: PastFigures
+) -> JSON:
+    """The portfolio's trend alone (the page loads it after itself when it takes long)."""
+    require_role(principal, LEADERSHIP, "the portfolio")
+    day = as_of or today(services)
+    _, facts, _ = load_partnerships(services, None)
+    figures = jsonable(portfolio(facts, day))
+    trend, complete = portfolio_trend(
+        facts, day, figures, past, today=today(services), budget_seconds=TREND_BUDGET_SECONDS
+    )
+    return {
+        "as_of": day,
+        "trend": trend,
+        "trend_complete": complete,
+        "target": figures.get("coverage_target", float(COVERAGE_TARGET)),
+    }
 
 
 # ---------------------------------------------------------------- home pages

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 
 from tests.web.site import PHONE, Site, signed_in, status_of
 
@@ -86,7 +86,9 @@ def test_a_leader_at_home_lands_on_the_portfolio_with_its_charts(
         page.goto(site.url + "/")
         assert page.url.endswith("/portfolio")
         assert page.get_by_text("of partnerships have an active plan").is_visible()
-        # the charting library drew on both canvases
+        # the charting library drew on both canvases (the trend may come a moment later)
+        expect(page.locator("canvas[data-chart]")).to_have_count(2)
+        page.wait_for_load_state("networkidle")
         drawn = page.evaluate(
             "Array.from(document.querySelectorAll('canvas[data-chart]'))"
             ".map(c => c.dataset.drawn === 'yes' && Chart.getChart(c) !== undefined)"
