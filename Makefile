@@ -40,7 +40,8 @@ run: install
 	$(BIN)/counterpart keys generate --out $(RUN_KEY) --if-missing
 	$(BIN)/counterpart db upgrade
 	COUNTERPART_SIGNING_KEY_FILE=$(RUN_KEY) $(BIN)/counterpart demo --if-empty
-	COUNTERPART_SIGNING_KEY_FILE=$(RUN_KEY) $(BIN)/counterpart serve
+	COUNTERPART_SIGNING_KEY_FILE=$(RUN_KEY) COUNTERPART_SMTP_URL=$${COUNTERPART_SMTP_URL:-console:} \
+		$(BIN)/counterpart serve
 
 # A PNG of every page of the web workspace (demo data) in docs/screenshots/.
 screenshots: install chromium

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from api.cli.common import JsonOption, catch_up, echo_json, fail, parse_day, running
+from api.observability import configure_logging
 from projections.runtime.mail import MailConfigError
 from projections.runtime.notifications import NotifySettings, reminder_pass
 
@@ -25,6 +26,7 @@ def remind(
     """E-mail what is due: inbox items within two days of act_by (or new ones without it),
     and on Mondays the weekly digests. Each e-mail goes out once, whatever the number of
     passes or processes. Needs COUNTERPART_SMTP_URL (console: prints them) unless --dry-run."""
+    configure_logging()  # console: mail and failures go to the log on standard error
     day = parse_day(as_of, "--as-of") if as_of else datetime.now(UTC).date()
     try:
         settings = NotifySettings.from_env()
