@@ -57,6 +57,7 @@ bench: install
 	$(BIN)/python bench/verify.py
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/request_cost.py
+	$(BIN)/python bench/webhooks.py
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -480,48 +480,51 @@ def claim(
     ]
 
 
-def delivered(
-    store: ReadStore, message: Message, owner: str, status_code: int, now: datetime
-) -> None:
-    """Record a 2xx answer: the message is done."""
+@dataclass(frozen=True)
+class Attempted:
+    """The outcome of one attempt: delivered (a 2xx), or retried at ``next_attempt``, or
+    failed for good (``next_attempt`` None)."""
+
+    message: Message
+    delivered: bool
+    status_code: int | None
+    error: str
+    next_attempt: datetime | None
+
+
+def record(store: ReadStore, owner: str, outcomes: Sequence[Attempted], now: datetime) -> None:
+    """Record a round's attempts in one transaction (only messages this owner still leases)."""
     at = moment(now)
+    done = [
+        (DELIVERED, o.status_code, at, at, o.message.id, owner) for o in outcomes if o.delivered
+    ]
+    again = [
+        (
+            PENDING if o.next_attempt is not None else FAILED,
+            o.status_code,
+            o.error[:500],
+            moment(o.next_attempt or now),
+            at,
+            o.message.id,
+            owner,
+        )
+        for o in outcomes
+        if not o.delivered
+    ]
     with store.transaction() as cursor:
-        cursor.execute(
+        cursor.executemany(
             f"UPDATE {MESSAGES} SET status = ?, attempts = attempts + 1, last_status_code = ?, "
             "last_error = NULL, delivered_at = ?, "
             "first_attempt_at = COALESCE(first_attempt_at, ?), "
             "lease_until = NULL, lease_owner = NULL WHERE message_id = ? AND lease_owner = ?",
-            (DELIVERED, status_code, at, at, message.id, owner),
+            done,
         )
-
-
-def attempt_failed(
-    store: ReadStore,
-    message: Message,
-    owner: str,
-    *,
-    status_code: int | None,
-    error: str,
-    now: datetime,
-    next_attempt: datetime | None,
-) -> None:
-    """Record a failed attempt: retried at ``next_attempt``, or ``failed`` when None."""
-    at = moment(now)
-    with store.transaction() as cursor:
-        cursor.execute(
+        cursor.executemany(
             f"UPDATE {MESSAGES} SET status = ?, attempts = attempts + 1, last_status_code = ?, "
             "last_error = ?, next_attempt_at = ?, "
             "first_attempt_at = COALESCE(first_attempt_at, ?), "
             "lease_until = NULL, lease_owner = NULL WHERE message_id = ? AND lease_owner = ?",
-            (
-                PENDING if next_attempt is not None else FAILED,
-                status_code,
-                error[:500],
-                moment(next_attempt or now),
-                at,
-                message.id,
-                owner,
-            ),
+            again,
         )
 
 

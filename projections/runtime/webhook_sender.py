@@ -31,6 +31,8 @@ LEASE = 30.0
 processes ever send one message at once; a sender killed mid-way delays its messages by
 this much)."""
 USER_AGENT = "Counterpart-Webhooks/1"
+CLAIM = 4
+"""A round claims this many messages per thread (each plan's next message at most)."""
 
 
 @dataclass(frozen=True)
@@ -100,15 +102,25 @@ class WebhookSender:
         self._log = structlog.get_logger(LOGGER)
 
     def run_once(self) -> int:
-        """Claim and send one round of due messages; how many were attempted."""
-        messages = outbox.claim(self.store, self.owner, self.now(), self.lease, self.concurrency)
+        """Claim one round of due messages, send them (in parallel, over HTTP only), then
+        record every outcome in one transaction; how many were attempted."""
+        messages = outbox.claim(
+            self.store, self.owner, self.now(), self.lease, CLAIM * self.concurrency
+        )
         if not messages:
             return 0
         with self.store.reading() as cursor:
             endpoints = {m.endpoint_id: outbox.endpoint(cursor, m.endpoint_id) for m in messages}
-        futures = [self._pool.submit(self._deliver, m, endpoints[m.endpoint_id]) for m in messages]
-        for future in futures:
-            future.result()
+        answers = list(
+            self._pool.map(lambda m: self._attempt(m, endpoints[m.endpoint_id]), messages)
+        )
+        now = self.now()
+        outcomes = [
+            self._outcome(m, answer, now) for m, answer in zip(messages, answers, strict=True)
+        ]
+        outbox.record(self.store, self.owner, outcomes, now)
+        for outcome in outcomes:
+            self._report(outcome)
         return len(messages)
 
     def drain(self, rounds: int = 1000) -> int:
@@ -138,45 +150,39 @@ class WebhookSender:
 
     # --------------------------------------------------------------- sending
 
-    def _deliver(self, message: outbox.Message, endpoint: outbox.Endpoint | None) -> None:
-        if endpoint is None:  # pragma: no cover (endpoints are never deleted)
-            return
-        outcome = self._attempt(message, endpoint)
-        now = self.now()
-        if outcome.ok and outcome.status_code is not None:
-            outbox.delivered(self.store, message, self.owner, outcome.status_code, now)
+    def _outcome(self, message: outbox.Message, answer: Outcome, now: datetime) -> outbox.Attempted:
+        """Delivered, or when to try again (None: failed, after a day of retries)."""
+        if answer.ok:
+            return outbox.Attempted(message, True, answer.status_code, "", None)
+        first = (
+            datetime.fromisoformat(message.first_attempt_at) if message.first_attempt_at else now
+        )
+        give_up = now - first >= timedelta(seconds=self.policy.retry_for)
+        pause = retry_delay(message.attempts + 1, self.policy.first, self.policy.cap)
+        return outbox.Attempted(
+            message, False, answer.status_code, answer.error, None if give_up else now + pause
+        )
+
+    def _report(self, outcome: outbox.Attempted) -> None:
+        if outcome.delivered:
             result = "delivered"
         else:
-            first = (
-                datetime.fromisoformat(message.first_attempt_at)
-                if message.first_attempt_at
-                else now
-            )
-            give_up = now - first >= timedelta(seconds=self.policy.retry_for)
-            pause = retry_delay(message.attempts + 1, self.policy.first, self.policy.cap)
-            outbox.attempt_failed(
-                self.store,
-                message,
-                self.owner,
-                status_code=outcome.status_code,
-                error=outcome.error,
-                now=now,
-                next_attempt=None if give_up else now + pause,
-            )
-            result = "failed" if give_up else "retrying"
+            result = "retrying" if outcome.next_attempt is not None else "failed"
         if self.on_outcome is not None:
             self.on_outcome(result)
         self._log.info(
             "webhook_attempt",
-            message_id=message.id,
-            endpoint=endpoint.id,
-            position=message.position,
+            message_id=outcome.message.id,
+            endpoint=outcome.message.endpoint_id,
+            position=outcome.message.position,
             status_code=outcome.status_code,
             outcome=result,
             error=outcome.error or None,
         )
 
-    def _attempt(self, message: outbox.Message, endpoint: outbox.Endpoint) -> Outcome:
+    def _attempt(self, message: outbox.Message, endpoint: outbox.Endpoint | None) -> Outcome:
+        if endpoint is None:  # pragma: no cover (endpoints are never deleted)
+            return Outcome(ok=False, status_code=None, error="the endpoint is gone")
         try:
             check_endpoint(endpoint.url, allow_private=self.allow_private)
         except EndpointRefused as refused:
