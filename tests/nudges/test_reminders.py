@@ -159,48 +159,28 @@ def test_the_remind_command_prints_what_it_would_send_and_sends_to_the_console(
     world.plan(a_draft_plan(world))  # let the projections catch up
     env = {"COUNTERPART_DATABASE_URL": world.settings.database_url, "PATH": "/usr/bin:/bin"}
     day = world.clock.now().date().isoformat()
-    dry = subprocess.run(
-        [sys.executable, "-m", "api.cli", "remind", "--as-of", day, "--dry-run", "--json"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+
+    def remind(*args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "api.cli", "remind", "--as-of", day, *args],
+            cwd=ROOT,
+            env={**env, **extra},
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+
+    dry = remind("--dry-run", "--json")
     assert dry.returncode == 0, dry.stderr
     assert title in dry.stdout
-    missing = subprocess.run(
-        [sys.executable, "-m", "api.cli", "remind", "--as-of", day],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    missing = remind()
     assert missing.returncode == 1
     assert "COUNTERPART_SMTP_URL" in missing.stderr
-    console = subprocess.run(
-        [sys.executable, "-m", "api.cli", "remind", "--as-of", day],
-        cwd=ROOT,
-        env={**env, "COUNTERPART_SMTP_URL": "console:"},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    console = remind(COUNTERPART_SMTP_URL="console:")
     assert console.returncode == 0, console.stderr
     assert title in console.stdout
     assert title in console.stderr  # the message itself, in the log
-    again = subprocess.run(
-        [sys.executable, "-m", "api.cli", "remind", "--as-of", day, "--json"],
-        cwd=ROOT,
-        env={**env, "COUNTERPART_SMTP_URL": "console:"},
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    again = remind("--json", COUNTERPART_SMTP_URL="console:")
     assert again.returncode == 0, again.stderr
     assert title not in again.stdout  # never twice
