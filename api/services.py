@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from api.config import ServerSettings
 from api.idempotency import Idempotency, ledger_head_query
 from api.integrity import Integrity
+from api.web.sessions import SignIns
 from ledger.application import Counterpart
 from ledger.clock import Clock
 from ledger.settings import Settings
@@ -54,6 +55,7 @@ class Services:
                 ledger_head_query(store.dialect, events_table),
             )
             idempotency.create()
+            SignIns(store).create()
             integrity = Integrity.open(app, settings)
             services = cls(settings, server, app, store, runner, idempotency, integrity, embedded)
             app.on_saved = services._appended

@@ -114,6 +114,14 @@ def actor_by_token_hash(cursor: Cursor, token_hash: str) -> JSON | None:
     return None if row is None else _actor(row)
 
 
+def holds_live_token(cursor: Cursor, actor_id: UUID) -> bool:
+    """Whether the actor holds at least one token that was not revoked."""
+    cursor.execute(
+        f"SELECT 1 FROM {TOKENS} WHERE actor_id = ? AND revoked = 0 LIMIT 1", (str(actor_id),)
+    )
+    return cursor.fetchone() is not None
+
+
 def manages(cursor: Cursor, manager_id: UUID, partner_id: UUID) -> bool:
     """Whether the manager owns the partnership now."""
     cursor.execute(

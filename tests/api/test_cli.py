@@ -310,7 +310,12 @@ def test_demo_if_empty_on_a_ledger_without_demo_actors_says_so_and_prints_no_tok
     assert "cp_" not in shown.stdout
     assert head_of(settings) == head
     as_json = json.loads(invoke(settings, "demo", "--if-empty", "--json").stdout)
-    assert as_json == {"loaded": False, "tokens": {}, "url": "http://127.0.0.1:8000"}
+    assert as_json == {
+        "loaded": False,
+        "tokens": {},
+        "signin_links": {},
+        "url": "http://127.0.0.1:8000",
+    }
 
 
 def test_export_writes_every_event_as_json_lines_in_global_order_in_batches(
