@@ -41,9 +41,7 @@ From = Annotated[
     Day | None,
     Query(alias="from", description="First date, YYYY-MM-DD (default: 25 steps before to)."),
 ]
-To = Annotated[
-    Day | None, Query(alias="to", description="Last date, YYYY-MM-DD (default: today).")
-]
+To = Annotated[Day | None, Query(alias="to", description="Last date, YYYY-MM-DD (default: today).")]
 Every = Annotated[int, Query(ge=1, le=366, description="Days between points (default 7).")]
 
 
