@@ -25,6 +25,8 @@ class ServerSettings:
     idempotency_lease_seconds: float = 30.0
     request_timeout: float = 15.0
     """Seconds after which a request that has not answered gets 503 (docs/reliability.md)."""
+    coverage_target: float = 0.9
+    """The leadership target for the share of partnerships with an active plan (0 to 1]."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServerSettings:
@@ -45,6 +47,7 @@ class ServerSettings:
                 env, "COUNTERPART_IDEMPOTENCY_LEASE_SECONDS", cls.idempotency_lease_seconds
             ),
             request_timeout=_number(env, "COUNTERPART_REQUEST_TIMEOUT", cls.request_timeout),
+            coverage_target=_share(env, "COUNTERPART_COVERAGE_TARGET", cls.coverage_target),
         )
 
 
@@ -59,5 +62,13 @@ def _number(env: Mapping[str, str], key: str, default: float) -> float:
         raise ValueError(msg) from None
     if not value > 0:
         msg = f"{key} must be positive, not {raw!r}"
+        raise ValueError(msg)
+    return value
+
+
+def _share(env: Mapping[str, str], key: str, default: float) -> float:
+    value = _number(env, key, default)
+    if value > 1:
+        msg = f"{key} must be a share between 0 and 1, not {env.get(key)!r}"
         raise ValueError(msg)
     return value

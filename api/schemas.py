@@ -464,6 +464,7 @@ class Portfolio(BaseModel):
     reviewed_recently: Share
     mean_score: dict[SideName, float | None]
     plans_by_pace: dict[str, int]
+    coverage_target: float
 
 
 class AuditEntry(BaseModel):
@@ -694,3 +695,41 @@ class NotificationPreferences(Body):
     """The caller's notification preferences."""
 
     email: EmailPreferences
+
+
+# ------------------------------------------------------------------ score series (reads)
+
+
+class ScorePoint(BaseModel):
+    """Each side's score as of one date (null where none)."""
+
+    as_of: date
+    vendor: float | None
+    partner: float | None
+
+
+class AccountabilitySeries(BaseModel):
+    """A plan's scores every ``every`` days, oldest first."""
+
+    plan_id: UUID
+    every: int
+    points: list[ScorePoint]
+
+
+class PortfolioPoint(BaseModel):
+    """The leadership figures as of one date."""
+
+    as_of: date
+    partnerships: int
+    active_plan_share: float | None
+    all_metrics_agreed_share: float | None
+    reviewed_recently_share: float | None
+    mean_score: dict[SideName, float | None]
+
+
+class PortfolioSeries(BaseModel):
+    """The leadership figures every ``every`` days, oldest first, and the coverage target."""
+
+    every: int
+    coverage_target: float
+    points: list[PortfolioPoint]
