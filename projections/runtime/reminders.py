@@ -14,7 +14,7 @@ import structlog
 
 from ledger.domain import Side
 from projections.models import notifications
-from projections.models.directory import actors, partners
+from projections.models.directory import TOKENS, actors, partners
 from projections.models.inbox import FACTS, side_inbox
 from projections.models.notifications import Preferences
 from projections.rules import reminders as rules
@@ -35,6 +35,12 @@ def _everyone(cursor: Cursor) -> list[dict[str, Any]]:
         found += page
         after = page[-1]["id"]
     return found
+
+
+def _with_tokens(cursor: Cursor) -> set[str]:
+    """Actors who hold at least one token not revoked (revoked people get no e-mail)."""
+    cursor.execute(f"SELECT DISTINCT actor_id FROM {TOKENS} WHERE revoked = 0")
+    return {str(row[0]) for row in cursor.fetchall()}
 
 
 def _scope(cursor: Cursor, person: dict[str, Any]) -> list[tuple[UUID, str]]:
@@ -73,7 +79,10 @@ class ReminderPass:
         with self.store.reading() as cursor:
             chosen = notifications.all_preferences(cursor)
             figures: tuple[dict[str, Any], dict[str, Any]] | None = None
+            reachable = _with_tokens(cursor)
             for person in _everyone(cursor):
+                if person["id"] not in reachable:
+                    continue
                 recipient = Recipient(person["id"], person["name"], person["email"], person["role"])
                 prefs = chosen.get(recipient.id, Preferences())
                 side = ACTING.get(person["role"])

@@ -184,3 +184,29 @@ def test_the_remind_command_prints_what_it_would_send_and_sends_to_the_console(
     again = remind("--json", COUNTERPART_SMTP_URL="console:")
     assert again.returncode == 0, again.stderr
     assert title not in again.stdout  # never twice
+
+
+def test_people_whose_tokens_were_revoked_get_no_email(
+    nudging_world: World, smtp: tuple[str, Inbox]
+) -> None:
+    world, (url, _) = nudging_world, smtp
+    leaving = created(
+        world.admin.post(
+            "/v1/actors",
+            {
+                "name": "Lea Leaving",
+                "email": "lea@acme.example",
+                "role": "partner",
+                "partner_id": world.partner,
+            },
+        )
+    )
+    title = a_title()
+    an_agreed_plan(world, title=title)
+    reminders = a_pass(world, url)
+    planned = [p.recipient.email for p in reminders.plan(world.clock.now().date())]
+    assert "lea@acme.example" in planned
+    created(world.admin.post(f"/v1/actors/{leaving['id']}/revoke"), 200)
+    reminders = a_pass(world, url)
+    planned = [p.recipient.email for p in reminders.plan(world.clock.now().date())]
+    assert "lea@acme.example" not in planned
