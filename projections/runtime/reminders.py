@@ -146,13 +146,11 @@ class ReminderPass:
 
     def run(self, today: date, *, dry_run: bool = False) -> list[Planned]:
         """Send the day's e-mails (or, with ``dry_run``, only say which); those sent."""
-        planned = self.plan(today)
         if dry_run:
-            return planned
-        if self.mailer is None:
-            if planned:
-                self._log.info("reminders_not_sent", reason="no COUNTERPART_SMTP_URL")
+            return self.plan(today)
+        if self.mailer is None:  # no e-mail is configured: nothing to work out
             return []
+        planned = self.plan(today)
         sent = []
         for mail in planned:
             claim_id = uuid.uuid4().hex
