@@ -10,6 +10,8 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
+from projections.rules.webhooks import EVENT_TYPES
+
 EARLIEST = date(1970, 1, 1)
 LATEST = date(2199, 12, 31)
 MAX_DIGITS = 30
@@ -621,7 +623,9 @@ class WebhookIn(Body):
 
     url: Annotated[str, Field(max_length=2000), AfterValidator(_text)]
     event_types: Annotated[list[ShortText], Field(min_length=1, max_length=100)] = Field(
-        description='Event types such as "plan.activated", or ["*"] for every event.'
+        description='Event types, or ["*"] for every event. The types: '
+        + ", ".join(f"`{t}`" for t in EVENT_TYPES.values())
+        + "."
     )
     description: Annotated[str, Field(max_length=500), AfterValidator(_text)] | None = None
 
