@@ -305,14 +305,18 @@ class Counterpart(Shortcuts, Application[UUID]):
                     raise
                 return replay
             done = step.done
-            if ctx.answer is not None:
-                done.answer = ctx.answer(done)
-            kept = None
-            if ctx.key is not None and done.answer is not None:
-                kept = Kept(ctx.key, done.answer, ctx.request_id)
             try:
+                if ctx.answer is not None:
+                    done.answer = ctx.answer(done)
+                kept = None
+                if ctx.key is not None and done.answer is not None:
+                    kept = Kept(ctx.key, done.answer, ctx.request_id)
                 self.save(*step.changed, kept=kept, checked=step.checked)
-            except ConcurrencyConflict:
+            except BaseException as error:
+                for aggregate in step.changed:  # its unsaved events must not reach a next save
+                    self._forget(aggregate.id)
+                if not isinstance(error, ConcurrencyConflict):
+                    raise
                 for aggregate_id in step.checked:
                     self._forget(aggregate_id)
                 replay = self._replay(ctx)

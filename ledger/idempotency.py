@@ -141,15 +141,23 @@ class PostgresAnswers:
             "SELECT MAX(originator_version) FROM {}.{} WHERE originator_id = %s"
         ).format(Identifier(schema), Identifier(events_table))
 
-    def write(self, cursor: Any, kwargs: Mapping[str, Any]) -> None:
-        """Check the versions read and insert the key's record, in the save's transaction."""
-        for aggregate_id, version in (kwargs.get("checked") or {}).items():
+    def write(self, events_cursor: Any, kwargs: Mapping[str, Any]) -> None:
+        """Check the versions read and insert the key's record, in the save's transaction
+        (called under the events table's lock, before the events are inserted)."""
+        checked = kwargs.get("checked") or {}
+        kept: Kept | None = kwargs.get("kept")
+        if not checked and kept is None:
+            return
+        with events_cursor.connection.cursor() as cursor:
+            self._write(cursor, checked, kept)
+
+    def _write(self, cursor: Any, checked: Mapping[UUID, int], kept: Kept | None) -> None:
+        for aggregate_id, version in checked.items():
             cursor.execute(self.version, (aggregate_id,), prepare=True)
             found = cursor.fetchone()
             value = None if found is None else next(iter(dict(found).values()), None)
             if value != version:
                 refuse(f"{aggregate_id} moved on from version {version}")
-        kept: Kept | None = kwargs.get("kept")
         if kept is not None:
             cursor.execute(self.insert, kept.row(), prepare=True)
             if cursor.fetchone() is None:

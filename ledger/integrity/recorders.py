@@ -390,8 +390,18 @@ class ChainedPostgresRecorder(_Remembering, PostgresApplicationRecorder):
             links = extend(head[0], head[1], _raw(ids, stored_events))
             curs.executemany(self._insert_links, links)
             self._head.extended(links)
-        self._answers.write(curs, kwargs)
         return ids
+
+    def _insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        """Check the versions read and keep a key's answer, first in the transaction (an
+        error raised after the events' insert would not roll it back: the library catches
+        it inside the transaction), under the lock the events' insert takes anyway."""
+        super()._insert_events(curs, stored_events, **kwargs)
+        if stored_events and (kwargs.get("kept") is not None or kwargs.get("checked")):
+            self._lock_table(curs)
+            self._answers.write(curs, kwargs)
 
     def select_answer(self, actor_id: UUID, key: str) -> Recorded | None:
         """The record of an Idempotency-Key, if its command was stored."""
