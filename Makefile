@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 PACKAGES := ledger projections api
 
-.PHONY: install lint test run bench clean
+.PHONY: install lint test run bench clean chromium screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -13,14 +13,24 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# The web workspace's front-end packages (package-lock.json), served by the app itself.
+NODE_STAMP := node_modules/.installed-stamp
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $(NODE_STAMP)
+
+install: $(STAMP) $(NODE_STAMP)
+
+# The browser tests drive Debian's Chromium (Playwright cannot download browsers here).
+chromium:
+	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict $(PACKAGES)
 
-test: lint
+test: lint chromium
 	$(BIN)/pytest
 
 # The key that signs checkpoints (docs/integrity.md); made on the first `make run`.
@@ -31,6 +41,10 @@ run: install
 	$(BIN)/counterpart db upgrade
 	COUNTERPART_SIGNING_KEY_FILE=$(RUN_KEY) $(BIN)/counterpart demo --if-empty
 	COUNTERPART_SIGNING_KEY_FILE=$(RUN_KEY) $(BIN)/counterpart serve
+
+# A PNG of every page of the web workspace (demo data) in docs/screenshots/.
+screenshots: install chromium
+	$(BIN)/python -m tests.web.screenshots docs/screenshots
 
 bench: install
 	command -v wrk >/dev/null || (apt-get update -q && apt-get install -y -q wrk)
@@ -44,4 +58,4 @@ bench: install
 	$(BIN)/python bench/request_cost.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis

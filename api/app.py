@@ -14,6 +14,7 @@ from api.config import ServerSettings
 from api.observability import LOGGER, LateRequests, Metrics, RequestLog, configure_logging
 from api.routes import audit, directory, ops, plans, scores
 from api.services import Services
+from api.web.routes import install as install_web
 from ledger.clock import Clock
 from ledger.settings import Settings
 
@@ -66,6 +67,8 @@ def create_app(
         summary="The mutual accountability ledger for channel sales.",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url=None,  # served by api.web from installed packages: they work offline
+        redoc_url=None,
     )
     app.state.metrics = metrics
     generate = app.openapi
@@ -77,5 +80,6 @@ def create_app(
     errors.install(app)
     for router in (directory.router, plans.router, scores.router, audit.router, ops.router):
         app.include_router(router)
+    install_web(app)
     app.add_middleware(RequestLog, metrics=metrics, max_body_bytes=server.max_body_bytes, late=late)
     return app

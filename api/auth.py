@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from api.errors import Problem
 from ledger.tokens import hash_token
-from projections.directory import actor_by_token_hash, manages, partners
-from projections.store import Cursor
+from projections.models.directory import actor_by_token_hash, manages, partners
+from projections.runtime.store import Cursor
 
 READ_ALL = frozenset({"admin", "leader", "auditor"})
 
@@ -23,6 +24,18 @@ class Principal:
     role: str
     side: str | None
     partner_id: UUID | None
+
+    @classmethod
+    def of(cls, found: dict[str, Any]) -> Principal:
+        """The principal of a directory row (``projections.directory.actor``)."""
+        return cls(
+            id=UUID(found["id"]),
+            name=found["name"],
+            email=found["email"],
+            role=found["role"],
+            side=found["side"],
+            partner_id=None if found["partner_id"] is None else UUID(found["partner_id"]),
+        )
 
     @property
     def reads_all(self) -> bool:
@@ -57,14 +70,7 @@ def authenticate(cursor: Cursor, authorization: str | None) -> Principal:
     found = actor_by_token_hash(cursor, hash_token(token))
     if found is None:
         raise Problem(401, "the token is unknown or was revoked", headers=UNAUTHENTICATED)
-    return Principal(
-        id=UUID(found["id"]),
-        name=found["name"],
-        email=found["email"],
-        role=found["role"],
-        side=found["side"],
-        partner_id=None if found["partner_id"] is None else UUID(found["partner_id"]),
-    )
+    return Principal.of(found)
 
 
 def visible_partners(cursor: Cursor, principal: Principal) -> list[UUID] | None:

@@ -21,7 +21,7 @@ from ledger.domain import (
     VersionMismatch,
 )
 from ledger.idempotency import KeyReused
-from projections.embedded import UNAVAILABLE
+from projections.runtime.embedded import UNAVAILABLE
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:counterpart:problem:"

@@ -27,7 +27,8 @@ from ledger.integrity.export import Render, export_lines
 from ledger.integrity.recorders import RawEvent
 from ledger.integrity.verifier import Runner
 from ledger.settings import Settings
-from projections.plan_view import ENVELOPE, moment, plain
+from projections.models.plan_view import ENVELOPE, plain
+from projections.rules.text import moment
 
 PLAN_DRAFTED = "ledger.domain.plan:Plan.Drafted"
 

@@ -12,13 +12,13 @@ from api.auth import Principal, can_see
 from api.deps import Result
 from api.services import Services
 from ledger.domain import NotFound, Plan
-from projections.facts import PlanFacts
-from projections.live_pace import paces
-from projections.plan_state import plan_document, plan_header
-from projections.plan_view import JSON, plan_view
-from projections.score_facts import ScoreFacts
-from projections.scoring import pace
-from projections.store import Cursor
+from projections.models.plan_state import plan_document, plan_header
+from projections.models.plan_view import JSON, plan_view
+from projections.models.score_facts import ScoreFacts
+from projections.rules.facts import PlanFacts
+from projections.rules.live_pace import paces
+from projections.rules.scoring import pace
+from projections.runtime.store import Cursor
 
 FACTS = ScoreFacts()
 T = TypeVar("T")

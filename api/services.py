@@ -8,13 +8,14 @@ from dataclasses import dataclass, field
 
 from api.config import ServerSettings
 from api.integrity import Integrity
+from api.web.sessions import SignIns
 from ledger.application import Counterpart
 from ledger.clock import Clock
 from ledger.settings import Settings
-from projections.embedded import EmbeddedProjections
-from projections.registry import all_projections
-from projections.runner import Runner, Status
-from projections.store import Cursor, ReadStore, open_store
+from projections.runtime.embedded import EmbeddedProjections
+from projections.runtime.registry import all_projections
+from projections.runtime.runner import Runner, Status
+from projections.runtime.store import Cursor, ReadStore, open_store
 
 
 @dataclass
@@ -45,6 +46,7 @@ class Services:
                 embedded = None
                 runner = Runner(app, store, all_projections(app))
             runner.setup()
+            SignIns(store).create()
             integrity = Integrity.open(app, settings)
             services = cls(settings, server, app, store, runner, integrity, embedded)
             app.on_saved = services._appended

@@ -47,9 +47,9 @@ from ledger.application import Counterpart
 from ledger.clock import SimulatedClock
 from ledger.demo import load_demo
 from ledger.settings import Settings
-from projections.accountability import plan_accountability
-from projections.score_facts import ScoreFacts
-from projections.store import open_store
+from projections.models.score_facts import ScoreFacts
+from projections.rules.accountability import plan_accountability
+from projections.runtime.store import open_store
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMAND_GOAL = 0.5

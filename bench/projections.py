@@ -30,11 +30,11 @@ from _support import (
 from ledger.application import Counterpart
 from ledger.clock import SimulatedClock
 from ledger.settings import Settings
-from projections.registry import all_projections
-from projections.runner import DEFAULT_BATCH, Projection, Runner
-from projections.score_facts import ScoreFacts
-from projections.scoring import score
-from projections.store import ReadStore, open_store
+from projections.models.score_facts import ScoreFacts
+from projections.rules.scoring import score
+from projections.runtime.registry import all_projections
+from projections.runtime.runner import DEFAULT_BATCH, Projection, Runner
+from projections.runtime.store import ReadStore, open_store
 
 FIRST = 20_000
 """The small ledger: score latency is measured here first, then at ``--events``."""

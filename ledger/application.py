@@ -164,7 +164,7 @@ class Counterpart(Shortcuts, Application[UUID]):
         """The global position of the last event this thread saved (0 if none).
 
         A caller that wants to read its own writes waits until the projections have processed
-        this position (``projections.runner.Runner.wait_for``).
+        this position (``projections.runtime.runner.Runner.wait_for``).
         """
         position: int = getattr(self._saved, "position", 0)
         return position

@@ -1,1 +1,1 @@
-"""Read models built from the ledger's events (arrives with the projections work)."""
+"""Read models built from the ledger's events: the runtime, the read models and the rules."""

@@ -2,23 +2,29 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
+from uuid import UUID
 
 import typer
 
 from api.cli.common import (
+    SERVER_URL,
     JsonOption,
     all_pages,
     caught_up,
     echo_json,
+    fail,
     parse_role,
     parse_uuid,
     refusals,
     running,
 )
 from api.views import actor_view
+from api.web.sessions import SignIns
 from ledger.commands import IssueToken, RegisterActor, RevokeTokens
-from projections.directory import actors
+from projections.models.directory import actor, actors
+from projections.runtime.store import ReadStore
 
 app = typer.Typer(
     help="People who use Counterpart: register them, list them, issue and revoke tokens.",
@@ -85,3 +91,35 @@ def actors_revoke(
     with running() as runner, refusals():
         actor = runner.app.handle(RevokeTokens(chosen)).aggregate
     echo_json({"id": str(actor.id), "name": actor.name, "revoked": True})
+
+
+def signin_url(store: ReadStore, actor_id: UUID) -> str:
+    """A one-time web sign-in link for an actor (valid 15 minutes, works once)."""
+    sign_ins = SignIns(store)
+    sign_ins.create()
+    code = sign_ins.issue_link(actor_id, datetime.now(UTC))
+    return f"{SERVER_URL}/signin/{code}"
+
+
+@app.command("signin-link")
+def actors_signin_link(
+    actor_id: Annotated[str, typer.Argument(help="The actor's id.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Make a one-time link that signs an actor in to the web workspace.
+
+    The link is valid for 15 minutes and works once (on any server process); send it to the
+    person by a channel you trust. It signs in only while the actor holds an unrevoked token.
+    """
+    chosen = parse_uuid(actor_id, "ACTOR_ID")
+    with caught_up() as runner:
+        with runner.store.reading() as cursor:
+            found = actor(cursor, chosen)
+        if found is None:
+            fail(f"actor {chosen} not found")
+        url = signin_url(runner.store, chosen)
+    if as_json:
+        echo_json({"actor_id": str(chosen), "url": url, "valid_minutes": 15})
+        return
+    typer.echo(f"Sign-in link for {found['name']} ({found['role']}), valid 15 minutes, once:")
+    typer.echo(f"  {url}")

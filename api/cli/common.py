@@ -16,9 +16,9 @@ import typer
 from ledger.application import Counterpart
 from ledger.domain import LedgerError, Role
 from ledger.settings import Settings
-from projections.registry import all_projections
-from projections.runner import DEFAULT_BATCH, Runner
-from projections.store import open_store
+from projections.runtime.registry import all_projections
+from projections.runtime.runner import DEFAULT_BATCH, Runner
+from projections.runtime.store import open_store
 
 SERVER_URL = "http://127.0.0.1:8000"
 QUIET_LAG = 5000

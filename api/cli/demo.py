@@ -7,13 +7,14 @@ from uuid import UUID
 
 import typer
 
+from api.cli.actors import signin_url
 from api.cli.common import SERVER_URL, STATE, catch_up, echo_json, fail, progress, refusals, running
 from ledger.application import Counterpart
 from ledger.demo import DEMO_DAYS, PRINTED, DemoActor, demo_clock, load_demo
-from projections.directory import Directory, actors
-from projections.registry import all_projections
-from projections.runner import Runner
-from projections.store import ReadStore, open_store
+from projections.models.directory import Directory, actors
+from projections.runtime.registry import all_projections
+from projections.runtime.runner import Runner
+from projections.runtime.store import ReadStore, open_store
 
 
 def demo(
@@ -56,7 +57,8 @@ def demo(
             catch_up(runner)
             with refusals():
                 tokens = fresh_tokens(runner.app, runner.store)
-            _print_already_loaded(tokens, as_json=as_json)
+            links = {t.role: signin_url(runner.store, t.id) for t in tokens}
+            _print_already_loaded(tokens, links, as_json=as_json)
             return
     clock = demo_clock()
     app = Counterpart(STATE.settings, clock)
@@ -78,6 +80,8 @@ def demo(
     finally:
         store.close()
         app.close()
+    with running() as runner:
+        links = {t.role: signin_url(runner.store, t.id) for t in result.printed}
     counts = {
         "actors": result.actors,
         "partners": result.partners,
@@ -92,6 +96,7 @@ def demo(
                 "first_day": result.first_day.isoformat(),
                 "last_day": result.last_day.isoformat(),
                 "tokens": result.tokens,
+                "signin_links": links,
                 "url": SERVER_URL,
             }
         )
@@ -101,25 +106,37 @@ def demo(
         f"{result.plans} plans, {result.events} events, simulated from "
         f"{result.first_day} to {result.last_day}."
     )
-    _print_tokens(result.printed, "shown once; `counterpart demo --if-empty` issues new ones")
+    _print_tokens(
+        result.printed, links, "shown once; `counterpart demo --if-empty` issues new ones"
+    )
 
 
-def _print_already_loaded(tokens: list[DemoActor], *, as_json: bool) -> None:
+def _print_already_loaded(tokens: list[DemoActor], links: dict[str, str], *, as_json: bool) -> None:
     if as_json:
-        echo_json({"loaded": False, "tokens": {t.role: t.token for t in tokens}, "url": SERVER_URL})
+        echo_json(
+            {
+                "loaded": False,
+                "tokens": {t.role: t.token for t in tokens},
+                "signin_links": links,
+                "url": SERVER_URL,
+            }
+        )
         return
     if not tokens:
         typer.echo("The ledger already holds data, but no demo actors: no tokens to print.")
         return
     typer.echo("The demo is already loaded; fresh tokens were issued for its actors.")
-    _print_tokens(tokens, "older tokens stay valid until revoked")
+    _print_tokens(tokens, links, "older tokens stay valid until revoked")
 
 
-def _print_tokens(tokens: list[DemoActor], note: str) -> None:
-    typer.echo(f"\nLog in with these bearer tokens ({note}):")
+def _print_tokens(tokens: list[DemoActor], links: dict[str, str], note: str) -> None:
+    typer.echo(f"\nLog in with these bearer tokens ({note}), or open the web workspace with")
+    typer.echo("the one-time sign-in links (each valid 15 minutes, once):")
     for actor in tokens:
         typer.echo(f"  {actor.role:<8} {actor.name} <{actor.email}>")
-        typer.echo(f"           {actor.token}")
+        typer.echo(f"           token: {actor.token}")
+        if actor.role in links:
+            typer.echo(f"           web:   {links[actor.role]}")
     typer.echo(
         f"\nThe API is served on {SERVER_URL} by `counterpart serve` "
         f"(interactive docs: {SERVER_URL}/docs). Try:"

@@ -17,7 +17,7 @@ from api.cli.common import (
 )
 from api.views import partner_view
 from ledger.commands import RegisterPartner
-from projections.directory import partners
+from projections.models.directory import partners
 
 app = typer.Typer(
     help="Partner organisations, each owned by one channel manager.", no_args_is_help=True

@@ -9,9 +9,9 @@ from typing import Annotated, Any
 import typer
 
 from api.cli.common import JsonOption, caught_up, echo_json, fail, parse_day, parse_uuid
-from projections.accountability import plan_accountability
-from projections.plan_history import plan_history
-from projections.score_facts import ScoreFacts
+from projections.models.plan_history import plan_history
+from projections.models.score_facts import ScoreFacts
+from projections.rules.accountability import plan_accountability
 
 
 def history(

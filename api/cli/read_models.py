@@ -13,7 +13,7 @@ import typer
 from api.cli.common import STATE, JsonOption, fail, running
 from api.integrity import Integrity
 from ledger.integrity import KeyFileError
-from projections.runner import DEFAULT_BATCH
+from projections.runtime.runner import DEFAULT_BATCH
 
 app = typer.Typer(
     help="Read models: follow the ledger, rebuild them, see how far behind they are.",

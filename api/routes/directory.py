@@ -18,7 +18,7 @@ from ledger import commands as c
 from ledger.commands import Command as LedgerCommand
 from ledger.commands import Done
 from ledger.domain import NotFound, Role
-from projections.directory import partners
+from projections.models.directory import partners
 
 router = APIRouter(prefix="/v1", tags=["actors and partners"])
 ADMIN = frozenset({"admin"})

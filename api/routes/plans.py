@@ -34,8 +34,8 @@ from ledger.domain import (
     NotFound,
     Side,
 )
-from projections.plan_history import plan_history
-from projections.plan_state import plan_documents
+from projections.models.plan_history import plan_history
+from projections.models.plan_state import plan_documents
 
 router = APIRouter(prefix="/v1/plans", tags=["plans"])
 PLAN: dict[str, Any] = {

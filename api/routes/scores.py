@@ -15,10 +15,10 @@ from api.reads import FACTS, jsonable, read_visible, today
 from api.routes.directory import visible_partner
 from api.schemas import Day, Moment
 from ledger.domain import InvalidInput, NotFound, Side
-from projections.accountability import plan_accountability
-from projections.directory import actor, partners
-from projections.plan_history import audit_entries
-from projections.rollups import manager_score, partnership_score, portfolio
+from projections.models.directory import actor, partners
+from projections.models.plan_history import audit_entries
+from projections.rules.accountability import plan_accountability
+from projections.rules.rollups import manager_score, partnership_score, portfolio
 
 router = APIRouter(prefix="/v1", tags=["scores and audit"])
 LEADERSHIP = frozenset({"leader", "admin", "auditor"})

@@ -20,12 +20,12 @@ from ledger.application import Counterpart
 from ledger.clock import SimulatedClock
 from ledger.settings import Settings
 from ledger.tokens import hash_token
-from projections.accountability import plan_accountability
-from projections.directory import actor_by_token_hash
-from projections.registry import all_projections
-from projections.runner import Runner
-from projections.score_facts import ScoreFacts
-from projections.store import open_store
+from projections.models.directory import actor_by_token_hash
+from projections.models.score_facts import ScoreFacts
+from projections.rules.accountability import plan_accountability
+from projections.runtime.registry import all_projections
+from projections.runtime.runner import Runner
+from projections.runtime.store import open_store
 from tests.builders import a_world, an_active_plan_in
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -310,7 +310,12 @@ def test_demo_if_empty_on_a_ledger_without_demo_actors_says_so_and_prints_no_tok
     assert "cp_" not in shown.stdout
     assert head_of(settings) == head
     as_json = json.loads(invoke(settings, "demo", "--if-empty", "--json").stdout)
-    assert as_json == {"loaded": False, "tokens": {}, "url": "http://127.0.0.1:8000"}
+    assert as_json == {
+        "loaded": False,
+        "tokens": {},
+        "signin_links": {},
+        "url": "http://127.0.0.1:8000",
+    }
 
 
 def test_export_writes_every_event_as_json_lines_in_global_order_in_batches(

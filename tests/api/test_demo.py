@@ -17,13 +17,13 @@ from ledger.demo.cast import DEMO_DOMAIN
 from ledger.domain import Role
 from ledger.settings import Settings
 from ledger.tokens import hash_token
-from projections.directory import actor_by_token_hash, actors, partners
-from projections.plan_state import plan_documents
-from projections.registry import all_projections
-from projections.runner import Runner
-from projections.score_facts import ScoreFacts
-from projections.scoring import score
-from projections.store import ReadStore, open_store
+from projections.models.directory import actor_by_token_hash, actors, partners
+from projections.models.plan_state import plan_documents
+from projections.models.score_facts import ScoreFacts
+from projections.rules.scoring import score
+from projections.runtime.registry import all_projections
+from projections.runtime.runner import Runner
+from projections.runtime.store import ReadStore, open_store
 from tests.conftest import BACKENDS, a_fresh_ledger
 
 SMALL = len(PROFILES)  # one partnership per profile

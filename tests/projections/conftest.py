@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from ledger.settings import Settings
-from projections.store import ReadStore, open_store
+from projections.runtime.store import ReadStore, open_store
 
 
 @pytest.fixture

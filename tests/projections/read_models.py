@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from ledger.settings import Settings
-from projections.directory import ACTORS, PARTNERS, TOKENS
-from projections.plan_history import TABLE as HISTORY
-from projections.plan_state import TABLE as STATE
-from projections.runner import TRACKING_TABLE
-from projections.score_facts import REPORTS
-from projections.score_facts import TABLE as FACTS
-from projections.store import open_store
+from projections.models.directory import ACTORS, PARTNERS, TOKENS
+from projections.models.plan_history import TABLE as HISTORY
+from projections.models.plan_state import TABLE as STATE
+from projections.models.score_facts import REPORTS
+from projections.models.score_facts import TABLE as FACTS
+from projections.runtime.runner import TRACKING_TABLE
+from projections.runtime.store import open_store
 
 READ_MODEL_TABLES = {
     STATE: "plan_id",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ledger.application import Counterpart
 from ledger.domain import Plan
-from projections.facts import PlanFacts
+from projections.rules.facts import PlanFacts
 
 
 def replayed_facts(app: Counterpart, plan_id: object) -> PlanFacts:

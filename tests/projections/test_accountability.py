@@ -11,14 +11,14 @@ from uuid import UUID
 from ledger.application import Counterpart
 from ledger.clock import SimulatedClock
 from ledger.domain import AdjustmentKind
-from projections.accountability import metric_paces, plan_accountability
-from projections.facts import PlanFacts
-from projections.history import side_history
-from projections.registry import all_projections
-from projections.runner import Runner
-from projections.score_facts import ScoreFacts
-from projections.scoring import pace, score
-from projections.store import ReadStore
+from projections.models.score_facts import ScoreFacts
+from projections.rules.accountability import metric_paces, plan_accountability
+from projections.rules.facts import PlanFacts
+from projections.rules.history import side_history
+from projections.rules.scoring import pace, score
+from projections.runtime.registry import all_projections
+from projections.runtime.runner import Runner
+from projections.runtime.store import ReadStore
 from tests.builders import DUE, PERIOD_START, a_world, an_active_plan_in, vendor_terms
 
 COMPONENTS = ["delivery", "reporting", "reviews", "responsiveness"]
@@ -149,7 +149,7 @@ def test_a_plan_never_activated_has_a_null_score_and_null_components(
 def test_metric_paces_give_each_metrics_pace_by_id_and_null_before_activation(
     app: Counterpart, clock: SimulatedClock, store: ReadStore
 ) -> None:
-    """Pace per metric id text, as projections.scoring.pace says, on any day."""
+    """Pace per metric id text, as projections.rules.scoring.pace says, on any day."""
     plan_id = a_kept_plan(app, clock)
     facts = stored_facts(app, store, plan_id)
     before = PERIOD_START - timedelta(days=1)

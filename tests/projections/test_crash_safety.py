@@ -12,7 +12,7 @@ from pathlib import Path
 from ledger.application import Counterpart
 from ledger.clock import SimulatedClock
 from ledger.settings import Settings
-from projections.runner import TRACKING_TABLE
+from projections.runtime.runner import TRACKING_TABLE
 from tests.builders import fill_ledger
 from tests.projections.read_models import dump_read_models
 

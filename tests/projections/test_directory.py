@@ -5,9 +5,9 @@ from __future__ import annotations
 from ledger.application import Counterpart
 from ledger.clock import SimulatedClock
 from ledger.tokens import hash_token
-from projections.directory import Directory, actor_by_token_hash, actors, partners
-from projections.runner import Runner
-from projections.store import ReadStore
+from projections.models.directory import Directory, actor_by_token_hash, actors, partners
+from projections.runtime.runner import Runner
+from projections.runtime.store import ReadStore
 from tests.builders import a_world
 
 

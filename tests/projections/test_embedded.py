@@ -6,9 +6,9 @@ from decimal import Decimal
 
 from ledger.application import Counterpart
 from ledger.clock import SimulatedClock
-from projections.embedded import EmbeddedProjections
-from projections.plan_state import plan_document
-from projections.store import ReadStore
+from projections.models.plan_state import plan_document
+from projections.runtime.embedded import EmbeddedProjections
+from projections.runtime.store import ReadStore
 from tests.builders import a_world, an_active_plan_in
 
 

@@ -13,8 +13,8 @@ from ledger.application import Counterpart
 from ledger.clock import SimulatedClock
 from ledger.domain import AdjustmentKind
 from ledger.settings import Settings
-from projections.live_pace import paces
-from projections.scoring import pace
+from projections.rules.live_pace import paces
+from projections.rules.scoring import pace
 from tests.builders import a_world, an_active_plan_in
 from tests.conftest import START
 from tests.projections.replay import replayed_facts

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 from ledger.application import Counterpart
 from ledger.clock import SimulatedClock
-from projections.plan_history import PlanHistory, audit_entries, plan_history
-from projections.runner import Runner
-from projections.store import ReadStore
+from projections.models.plan_history import PlanHistory, audit_entries, plan_history
+from projections.runtime.runner import Runner
+from projections.runtime.store import ReadStore
 from tests.builders import a_world, an_active_plan_in
 from tests.conftest import START
 

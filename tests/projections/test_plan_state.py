@@ -13,10 +13,10 @@ from ledger.application import Counterpart
 from ledger.clock import SimulatedClock
 from ledger.domain import AdjustmentKind
 from ledger.settings import Settings
-from projections.plan_state import TABLE, PlanState, plan_document, plan_documents
-from projections.plan_view import plan_view
-from projections.runner import Positioned, Runner
-from projections.store import Cursor, ReadStore, open_store
+from projections.models.plan_state import TABLE, PlanState, plan_document, plan_documents
+from projections.models.plan_view import plan_view
+from projections.runtime.runner import Positioned, Runner
+from projections.runtime.store import Cursor, ReadStore, open_store
 from tests.builders import World, a_world, an_active_plan_in
 
 

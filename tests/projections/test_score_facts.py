@@ -11,10 +11,10 @@ from hypothesis import strategies as st
 from ledger.application import Counterpart
 from ledger.clock import SimulatedClock
 from ledger.domain import AdjustmentKind, Side
-from projections.runner import Runner
-from projections.score_facts import ScoreFacts
-from projections.scoring import score
-from projections.store import ReadStore
+from projections.models.score_facts import ScoreFacts
+from projections.rules.scoring import score
+from projections.runtime.runner import Runner
+from projections.runtime.store import ReadStore
 from tests.builders import a_world, an_active_plan_in
 from tests.conftest import START
 from tests.projections.replay import replayed_facts

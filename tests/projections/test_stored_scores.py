@@ -8,10 +8,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ledger.application import Counterpart
-from projections.runner import Runner
-from projections.score_facts import ScoreFacts
-from projections.scoring import score
-from projections.store import ReadStore
+from projections.models.score_facts import ScoreFacts
+from projections.rules.scoring import score
+from projections.runtime.runner import Runner
+from projections.runtime.store import ReadStore
 from tests.conftest import START
 from tests.projections.replay import replayed_facts
 from tests.scoring.test_score_properties import Life, Script, scripts

@@ -30,9 +30,9 @@ import pytest
 from ledger.application import Counterpart
 from ledger.domain import Direction, MetricKind, MetricSpec, Role, Side
 from ledger.settings import Settings
-from projections.registry import all_projections
-from projections.runner import TRACKING_TABLE, Runner
-from projections.store import open_store
+from projections.runtime.registry import all_projections
+from projections.runtime.runner import TRACKING_TABLE, Runner
+from projections.runtime.store import open_store
 from tests.api.world import SIGNING_KEY
 from tests.conftest import BACKENDS, a_fresh_ledger
 from tests.projections.read_models import dump_read_models

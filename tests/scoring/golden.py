@@ -8,8 +8,8 @@ from typing import Any
 from uuid import UUID
 
 from ledger.domain import Acting, ActorRef, MetricSpec, Plan, Side
-from projections.facts import PlanFacts
-from projections.scoring import DELIVERY, REPORTING, RESPONSIVENESS, REVIEWS, side_score
+from projections.rules.facts import PlanFacts
+from projections.rules.scoring import DELIVERY, REPORTING, RESPONSIVENESS, REVIEWS, side_score
 from tests.builders import Cast, a_plan
 
 Figures = tuple[str | None, int, int]

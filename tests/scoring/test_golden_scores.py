@@ -18,7 +18,7 @@ import pytest
 
 from ledger.clock import SimulatedClock
 from ledger.domain import AdjustmentKind, Direction, Side
-from projections.scoring import DELIVERY, REPORTING, RESPONSIVENESS, REVIEWS
+from projections.rules.scoring import DELIVERY, REPORTING, RESPONSIVENESS, REVIEWS
 from tests.builders import Cast, a_cast, a_plan, partner_terms, vendor_terms
 from tests.conftest import START
 from tests.scoring.golden import (

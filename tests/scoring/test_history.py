@@ -8,8 +8,8 @@ import pytest
 
 from ledger.clock import SimulatedClock
 from ledger.domain import AdjustmentKind, Side
-from projections.history import side_history
-from projections.scoring import side_score
+from projections.rules.history import side_history
+from projections.rules.scoring import side_score
 from tests.builders import Cast, a_cast, partner_terms, vendor_terms
 from tests.conftest import START
 from tests.scoring.golden import an_active_plan_with, day, facts_of, report

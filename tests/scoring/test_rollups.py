@@ -10,8 +10,8 @@ import pytest
 
 from ledger.clock import SimulatedClock
 from ledger.domain import Side
-from projections.facts import PlanFacts, ReviewFact
-from projections.rollups import age_weight, manager_score, partnership_score, portfolio
+from projections.rules.facts import PlanFacts, ReviewFact
+from projections.rules.rollups import age_weight, manager_score, partnership_score, portfolio
 from tests.builders import Cast, a_cast, a_plan, an_agreed_plan, vendor_terms
 from tests.conftest import START
 from tests.scoring.golden import facts_of

@@ -22,8 +22,8 @@ from hypothesis import strategies as st
 
 from ledger.clock import SimulatedClock
 from ledger.domain import AdjustmentKind, Direction, LedgerError, MetricSpec, Plan, Side
-from projections.facts import MetricFacts, PlanFacts
-from projections.scoring import (
+from projections.rules.facts import MetricFacts, PlanFacts
+from projections.rules.scoring import (
     REPORTING,
     RESPONSIVENESS,
     REVIEWS,

@@ -11,9 +11,9 @@ from uuid import UUID
 from eventsourcing.persistence import Mapper
 
 from ledger.domain import Plan
-from projections.plan_view import JSON, plan_view
-from projections.runner import Positioned
-from projections.store import Cursor, Where
+from projections.models.plan_view import JSON, plan_view
+from projections.runtime.runner import Positioned
+from projections.runtime.store import Cursor, Where
 
 TABLE = "cp_plan_state"
 
@@ -176,3 +176,16 @@ def plan_documents(
         f"SELECT document FROM {TABLE} {where.sql}ORDER BY plan_id LIMIT ?", (*where.params, limit)
     )
     return [json.loads(row[0]) for row in cursor.fetchall()]
+
+
+def plans_stamp(cursor: Cursor, partner_ids: Sequence[UUID] | None) -> str:
+    """A stamp that moves whenever a plan of these partnerships (None: any) is drafted or
+    changes: their count and the sum of their versions (a version only grows)."""
+    where = Where()
+    if partner_ids is not None and not where.within("partner_id", partner_ids):
+        return "0:0"
+    cursor.execute(
+        f"SELECT COUNT(*), COALESCE(SUM(version), 0) FROM {TABLE} {where.sql}", where.params
+    )
+    row = cursor.fetchone()
+    return "0:0" if row is None else f"{int(row[0])}:{int(row[1])}"

@@ -15,7 +15,7 @@ from itertools import groupby
 from typing import Any, Protocol
 
 from ledger.application import Counterpart
-from projections.store import Cursor, ReadStore
+from projections.runtime.store import Cursor, ReadStore
 
 TRACKING_TABLE = "cp_tracking"
 DEFAULT_BATCH = 1000

@@ -3,35 +3,16 @@
 from __future__ import annotations
 
 from dataclasses import fields, is_dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any
 from uuid import UUID
 
 from ledger.domain import Adjustment, Commitment, Metric, Plan, Review, Side
+from projections.rules.text import day, decimal_text, moment
 
 JSON = dict[str, Any]
-
-
-def decimal_text(value: Decimal | None) -> str | None:
-    """A decimal as API.md shows it: a string, without a needless exponent or trailing zeros."""
-    if value is None:
-        return None
-    text = format(value.normalize(), "f")
-    return "0" if text in {"-0", "0"} else text
-
-
-def day(value: date | None) -> str | None:
-    """A date as ``YYYY-MM-DD``."""
-    return None if value is None else value.isoformat()
-
-
-def moment(value: datetime | None) -> str | None:
-    """A time as ISO-8601 UTC with microseconds: fixed width, so text order is time order."""
-    if value is None:
-        return None
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def metric_view(metric: Metric) -> JSON:

@@ -16,7 +16,7 @@ from typing import Any
 
 from ledger.domain import Side
 from ledger.domain.rules import attainment
-from projections.facts import MetricFacts, PlanFacts, ReportFact, RequestFact, TermsFact
+from projections.rules.facts import MetricFacts, PlanFacts, ReportFact, RequestFact, TermsFact
 
 RULE_VERSION = 1
 DELIVERY, REPORTING, REVIEWS, RESPONSIVENESS = "delivery", "reporting", "reviews", "responsiveness"

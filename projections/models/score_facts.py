@@ -18,9 +18,9 @@ from eventsourcing.persistence import (
 
 from ledger.domain import Plan
 from ledger.transcodings import DataclassAsDict, register_all
-from projections import facts
-from projections.runner import Positioned
-from projections.store import Cursor, Where
+from projections.rules import facts
+from projections.runtime.runner import Positioned
+from projections.runtime.store import Cursor, Where
 
 TABLE = "cp_score_facts"
 REPORTS = "cp_score_reports"

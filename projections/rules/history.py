@@ -13,9 +13,8 @@ from fractions import Fraction
 from typing import Any
 
 from ledger.domain import Side
-from projections.facts import PlanFacts
-from projections.plan_view import decimal_text, moment
-from projections.scoring import (
+from projections.rules.facts import PlanFacts
+from projections.rules.scoring import (
     DELIVERY,
     PROMPT_DAYS,
     RESPONSIVENESS,
@@ -24,6 +23,7 @@ from projections.scoring import (
     end_of_day,
     recorded_on,
 )
+from projections.rules.text import decimal_text, moment
 
 STANCES = {
     "proposed": ("agreed", "proposed {name} (and so agreed to it)"),

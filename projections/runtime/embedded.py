@@ -11,9 +11,9 @@ import psycopg_pool
 from eventsourcing import persistence
 
 from ledger.application import Counterpart
-from projections.registry import all_projections
-from projections.runner import DEFAULT_BATCH, Projection, Runner, Status
-from projections.store import ReadStore
+from projections.runtime.registry import all_projections
+from projections.runtime.runner import DEFAULT_BATCH, Projection, Runner, Status
+from projections.runtime.store import ReadStore
 
 UNAVAILABLE = (
     persistence.OperationalError,

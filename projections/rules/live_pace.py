@@ -3,7 +3,7 @@
 A command's response is rendered from the aggregate it changed (nothing to wait for), so its
 metrics' pace comes from the aggregate too: its current terms, activation and the reports it
 remembers (the latest, and the one that decides delivery), handed to the same rule as the
-read models use (``projections.scoring.pace``).
+read models use (``projections.rules.scoring.pace``).
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from datetime import date
 
 from ledger.domain import Plan
 from ledger.domain.state import Metric, Report
-from projections.facts import MetricFacts, PlanFacts, ReportFact, TermsFact
-from projections.scoring import pace
+from projections.rules.facts import MetricFacts, PlanFacts, ReportFact, TermsFact
+from projections.rules.scoring import pace
 
 
 def _reports(metric: Metric) -> list[ReportFact]:

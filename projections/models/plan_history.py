@@ -18,9 +18,10 @@ from uuid import UUID
 from eventsourcing.persistence import Transcoder
 
 from ledger.domain import Plan
-from projections.plan_view import ENVELOPE, JSON, moment, plain
-from projections.runner import Positioned
-from projections.store import Cursor, Where
+from projections.models.plan_view import ENVELOPE, JSON, plain
+from projections.rules.text import moment
+from projections.runtime.runner import Positioned
+from projections.runtime.store import Cursor, Where
 
 TABLE = "cp_plan_history"
 COLUMN_NAMES = (

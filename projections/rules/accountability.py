@@ -6,9 +6,9 @@ from datetime import date
 from typing import Any
 
 from ledger.domain import Side
-from projections.facts import PlanFacts
-from projections.history import side_history
-from projections.scoring import RULE_VERSION, Component, SideScore, pace, side_score
+from projections.rules.facts import PlanFacts
+from projections.rules.history import side_history
+from projections.rules.scoring import RULE_VERSION, Component, SideScore, pace, side_score
 
 
 def component_view(component: Component) -> dict[str, Any]:

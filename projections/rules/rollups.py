@@ -14,8 +14,8 @@ from typing import Any
 from uuid import UUID
 
 from ledger.domain import Side
-from projections.facts import AGREE_METRIC, PlanFacts
-from projections.scoring import (
+from projections.rules.facts import AGREE_METRIC, PlanFacts
+from projections.rules.scoring import (
     Pace,
     activation,
     end_of_day,

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from ledger.application import Counterpart
-from projections.directory import Directory
-from projections.plan_history import PlanHistory
-from projections.plan_state import PlanState
-from projections.runner import Projection
-from projections.score_facts import ScoreFacts
+from projections.models.directory import Directory
+from projections.models.plan_history import PlanHistory
+from projections.models.plan_state import PlanState
+from projections.models.score_facts import ScoreFacts
+from projections.runtime.runner import Projection
 
 
 def all_projections(app: Counterpart) -> list[Projection]:

@@ -7,9 +7,10 @@ from typing import Any
 from uuid import UUID
 
 from ledger.domain import Actor, Partner
-from projections.plan_view import JSON, moment
-from projections.runner import Positioned
-from projections.store import Cursor, Where
+from projections.models.plan_view import JSON
+from projections.rules.text import moment
+from projections.runtime.runner import Positioned
+from projections.runtime.store import Cursor, Where
 
 ACTORS, PARTNERS, TOKENS = "cp_actors", "cp_partners", "cp_tokens"
 
@@ -111,6 +112,14 @@ def actor_by_token_hash(cursor: Cursor, token_hash: str) -> JSON | None:
     )
     row = cursor.fetchone()
     return None if row is None else _actor(row)
+
+
+def holds_live_token(cursor: Cursor, actor_id: UUID) -> bool:
+    """Whether the actor holds at least one token that was not revoked."""
+    cursor.execute(
+        f"SELECT 1 FROM {TOKENS} WHERE actor_id = ? AND revoked = 0 LIMIT 1", (str(actor_id),)
+    )
+    return cursor.fetchone() is not None
 
 
 def manages(cursor: Cursor, manager_id: UUID, partner_id: UUID) -> bool:

@@ -1,0 +1,18 @@
+"""The web workspace assembled: its routers and error pages added to the app."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from api.web import assets, live, pages, signin
+from api.web.rendering import install_error_pages
+
+
+def install(app: FastAPI) -> None:
+    """Add the pages, their files and the offline API docs; errors on pages render as pages.
+
+    Call after ``api.errors.install`` (its handlers are made page-aware, not replaced).
+    """
+    for router in (assets.router, signin.router, live.router, pages.router):
+        app.include_router(router)
+    install_error_pages(app)

@@ -1,0 +1,558 @@
+"""What each page shows, read with the same queries, rules and scope checks as the JSON API."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+from api.auth import Principal, can_see, require_role, visible_partners
+from api.errors import Problem
+from api.integrity import NoCheckpoint
+from api.reads import FACTS, current_plan, jsonable, past_plan, read_visible, require_visible
+from api.routes.directory import visible_partner
+from api.services import Services
+from api.web.explain import COMPONENT_HELP, COMPONENT_TITLES, item_met, item_reason
+from ledger.domain import NotFound, Side
+from ledger.integrity.signing import public_pem
+from projections.models.directory import actor, partners
+from projections.models.plan_history import plan_history
+from projections.models.plan_state import plan_documents
+from projections.models.plan_view import JSON
+from projections.rules.accountability import plan_accountability
+from projections.rules.facts import AGREE_METRIC, PlanFacts
+from projections.rules.rollups import (
+    current_plan as current_of,
+)
+from projections.rules.rollups import (
+    is_active,
+    manager_score,
+    mean_score,
+    partnership_score,
+    portfolio,
+    reviewed_within,
+)
+from projections.rules.scoring import (
+    RESPONSIVENESS,
+    activation,
+    end_of_day,
+    recorded_on,
+    side_score,
+)
+
+LEADERSHIP = frozenset({"leader", "admin", "auditor"})
+INTEGRITY = frozenset({"auditor", "admin"})
+COVERAGE_TARGET = Decimal("0.9")
+DRAFT_TOO_LONG_DAYS = 14
+TREND_WEEKS = 26
+SIDES = [side.value for side in Side]
+
+
+def today(services: Services) -> date:
+    """The server's date (UTC)."""
+    return services.app.clock.now().date()
+
+
+# ------------------------------------------------------------- partnerships
+
+
+@dataclass
+class Partnership:
+    """One partnership's line: its scores per side and what needs attention."""
+
+    id: str
+    name: str
+    manager_id: str
+    manager: str
+    scores: dict[str, Decimal | None]
+    active: bool
+    attention: list[dict[str, str]] = field(default_factory=list)
+    waiting: dict[str, int] = field(default_factory=dict)
+
+
+def attention(partner_id: str, plans: Sequence[PlanFacts], as_of: date) -> list[dict[str, str]]:
+    """Why a partnership needs a leader's attention, each reason with the page that explains it.
+
+    No active plan; a plan in draft for more than 14 days; an active plan whose review is
+    overdue (none in its last review cadence); requests unanswered for 5 days or more (the
+    score's responsiveness items that are still unanswered).
+    """
+    reasons = []
+    if not any(is_active(p, as_of) for p in plans):
+        reasons.append({"reason": "no active plan", "href": f"/partners/{partner_id}"})
+    horizon = end_of_day(as_of)
+    for plan in plans:
+        closed = plan.closed_at is not None and plan.closed_at < horizon
+        href = f"/plans/{plan.plan_id}"
+        if plan.drafted_at is None or plan.drafted_at >= horizon or closed:
+            continue
+        activated = activation(plan, as_of)
+        if activated is None:
+            days = (as_of - recorded_on(plan.drafted_at)).days
+            if days > DRAFT_TOO_LONG_DAYS:
+                reasons.append({"reason": f"in draft for {days} days", "href": href})
+        elif (as_of - activated).days >= plan.review_every_days and not reviewed_within(
+            [plan], plan.review_every_days, as_of
+        ):
+            reasons.append({"reason": "review overdue", "href": href})
+        for side in Side:
+            items = side_score(plan, side, as_of).components[RESPONSIVENESS].items
+            ignored = sum(1 for item in items if item["state"] == "unanswered")
+            if ignored:
+                reasons.append(
+                    {
+                        "reason": f"{ignored} request(s) unanswered by the {side.value} side "
+                        "for 5 days or more",
+                        "href": href,
+                    }
+                )
+    return reasons
+
+
+def waiting_requests(plans: Sequence[PlanFacts], side: Side, as_of: date) -> int:
+    """Requests still waiting for the side's answer at the end of the day."""
+    horizon = end_of_day(as_of)
+    return sum(
+        1
+        for plan in plans
+        for request in plan.requests
+        if request.side is side
+        and request.opened_at < horizon
+        and not (request.answered_at is not None and request.answered_at < horizon)
+        and not (request.superseded_at is not None and request.superseded_at < horizon)
+    )
+
+
+def load_partnerships(
+    services: Services, visible: list[UUID] | None
+) -> tuple[list[JSON], dict[UUID, list[PlanFacts]], dict[str, str]]:
+    """The partners in scope, their plans' score facts, and the managers' names."""
+    services.catch_up()  # include what was written a moment ago
+    with services.reading() as cursor:
+        rows = partners(cursor, partner_ids=visible, limit=1_000_000)
+        facts = {UUID(p["id"]): FACTS.of_partner(cursor, UUID(p["id"])) for p in rows}
+        names = {}
+        for manager_id in {p["manager_id"] for p in rows}:
+            found = actor(cursor, UUID(manager_id))
+            names[manager_id] = found["name"] if found else manager_id
+    return rows, facts, names
+
+
+def partnership_lines(
+    rows: list[JSON],
+    facts: Mapping[UUID, Sequence[PlanFacts]],
+    managers: Mapping[str, str],
+    as_of: date,
+) -> list[Partnership]:
+    """Every partnership's scores (the roll-up rules) and attention reasons."""
+    lines = []
+    for row in rows:
+        plans = facts[UUID(row["id"])]
+        lines.append(
+            Partnership(
+                id=row["id"],
+                name=row["name"],
+                manager_id=row["manager_id"],
+                manager=managers.get(row["manager_id"], row["manager_id"]),
+                scores={s.value: partnership_score(plans, s, as_of).score for s in Side},
+                active=any(is_active(p, as_of) for p in plans),
+                attention=attention(row["id"], plans, as_of),
+                waiting={s.value: waiting_requests(plans, s, as_of) for s in Side},
+            )
+        )
+    return lines
+
+
+def distribution(scores: Sequence[Decimal | None]) -> list[int]:
+    """How many scores fall in each tenth of 0 to 100 (100 counts in the top tenth)."""
+    bins = [0] * 10
+    for value in scores:
+        if value is not None:
+            bins[min(9, int(value // 10))] += 1
+    return bins
+
+
+# ----------------------------------------------------------------- portfolio
+
+
+def portfolio_page(services: Services, principal: Principal, as_of: date | None) -> JSON:
+    """The leaders' dashboard: coverage against its target, the figures, managers, attention."""
+    require_role(principal, LEADERSHIP, "the portfolio")
+    day = as_of or today(services)
+    rows, facts, managers = load_partnerships(services, None)
+    figures = jsonable(portfolio(facts, day))
+    lines = partnership_lines(rows, facts, managers, day)
+    by_manager: dict[str, list[Partnership]] = {}
+    for line in lines:
+        by_manager.setdefault(line.manager_id, []).append(line)
+    manager_rows = []
+    for manager_id, owned in sorted(by_manager.items(), key=lambda kv: managers[kv[0]]):
+        manager_rows.append(
+            {
+                "id": manager_id,
+                "name": managers[manager_id],
+                "score": mean_score(line.scores["vendor"] for line in owned),
+                "partnerships": len(owned),
+                "covered": sum(line.active for line in owned),
+                "reviews_overdue": sum(
+                    any(r["reason"] == "review overdue" for r in line.attention) for line in owned
+                ),
+                "requests_waiting": sum(line.waiting["vendor"] for line in owned),
+            }
+        )
+    coverage = figures["active_plan"]
+    target = figures.get("coverage_target", float(COVERAGE_TARGET))
+    return {
+        "as_of": day,
+        "figures": figures,
+        "coverage": coverage,
+        "target": target,
+        "below_target": coverage["share"] is not None and coverage["share"] < target,
+        "managers": manager_rows,
+        "attention": [line for line in lines if line.attention],
+        "distribution": {s: distribution([line.scores[s] for line in lines]) for s in SIDES},
+        "trend": portfolio_trend(facts, day),
+    }
+
+
+def trend_days(last: date, weeks: int = TREND_WEEKS) -> list[date]:
+    """Weekly dates ending on ``last``."""
+    return [last - timedelta(days=7 * k) for k in range(weeks - 1, -1, -1)]
+
+
+def portfolio_trend(facts: Mapping[UUID, Sequence[PlanFacts]], day: date) -> list[JSON]:
+    """Coverage and mean scores over the last 26 weeks (the portfolio rules as of each week)."""
+    points = []
+    for when in trend_days(day):
+        figures = jsonable(portfolio(facts, when))
+        points.append(
+            {
+                "as_of": when.isoformat(),
+                "active_plan_share": figures["active_plan"]["share"],
+                "mean_score": figures["mean_score"],
+            }
+        )
+    return points
+
+
+# ---------------------------------------------------------------- home pages
+
+
+def home_page(services: Services, principal: Principal) -> JSON:
+    """A manager's or partner contact's home: what waits on their side, their partnerships."""
+    day = today(services)
+    with services.reading() as cursor:
+        visible = visible_partners(cursor, principal)
+    rows, facts, managers = load_partnerships(services, visible)
+    side = Side(principal.side) if principal.side else Side.VENDOR
+    lines = partnership_lines(rows, facts, managers, day)
+    with services.reading() as cursor:
+        drafts = plan_documents(cursor, partner_ids=visible, status="draft", limit=1_000_000)
+    names = {line.id: line.name for line in lines}
+    waiting: list[JSON] = []
+    for plans in facts.values():
+        for plan in plans:
+            for request in plan.requests:
+                if request.side is side and request.is_open:
+                    metric = _request_subject(plan, request.kind, str(request.subject_id))
+                    what = "Agree to" if request.kind == AGREE_METRIC else "Answer a change to"
+                    waiting.append(
+                        {
+                            "what": f"{what} {metric}",
+                            "plan_id": str(plan.plan_id),
+                            "partner": names.get(str(plan.partner_id), ""),
+                            "since": request.opened_at.date().isoformat(),
+                            "act_by": (request.opened_at.date() + timedelta(days=5)).isoformat(),
+                        }
+                    )
+    for document in drafts:
+        metrics = document["metrics"]
+        agreed = metrics and all(all(m["agreed_by"].values()) for m in metrics)
+        if agreed and document["commitments"][side.value] is None:
+            waiting.append(
+                {
+                    "what": "Commit to the plan's terms",
+                    "plan_id": document["id"],
+                    "partner": names.get(document["partner_id"], ""),
+                    "since": None,
+                    "act_by": None,
+                }
+            )
+    waiting.sort(key=lambda item: (item["act_by"] is None, item["act_by"] or ""))
+    return {"as_of": day, "side": side.value, "inbox": waiting, "partnerships": lines}
+
+
+def _request_subject(plan: PlanFacts, kind: str, subject_id: str) -> str:
+    if kind == AGREE_METRIC:
+        metric = plan.metrics.get(subject_id)
+    else:
+        adjustment = plan.adjustments.get(subject_id)
+        metric = None if adjustment is None else plan.metrics.get(str(adjustment.metric_id))
+    return repr(metric.name) if metric else "a metric"
+
+
+# --------------------------------------------------------- partner, manager
+
+
+def partner_page(services: Services, principal: Principal, partner_id: UUID) -> JSON:
+    """A partnership: each side's score and the plans behind it."""
+    partner = visible_partner(services, principal, partner_id)
+    day = today(services)
+    services.catch_up()
+    with services.reading() as cursor:
+        plans = FACTS.of_partner(cursor, partner_id)
+        documents = plan_documents(cursor, partner_ids=[partner_id], limit=1_000)
+        manager = actor(cursor, UUID(partner["manager_id"]))
+    sides = {s.value: partnership_score(plans, s, day) for s in Side}
+    weights = {row["plan_id"]: row for s in SIDES for row in sides[s].plans if s == "vendor"}
+    plan_rows = []
+    for document in sorted(documents, key=lambda d: d["period_start"], reverse=True):
+        scores = {s: _plan_score(sides[s].plans, document["id"]) for s in SIDES}
+        plan_rows.append(
+            {
+                "id": document["id"],
+                "title": document["title"],
+                "status": document["status"],
+                "period": f"{document['period_start']} to {document['period_end']}",
+                "scores": scores,
+                "weight": weights.get(document["id"], {}).get("weight"),
+            }
+        )
+    current = current_of(plans, day)
+    return {
+        "as_of": day,
+        "partner": partner,
+        "manager": manager,
+        "scores": {s: sides[s].score for s in SIDES},
+        "plans": plan_rows,
+        "attention": attention(str(partner_id), plans, day),
+        "current_plan_id": None if current is None else str(current.plan_id),
+    }
+
+
+def _plan_score(rows: list[JSON], plan_id: str) -> float | None:
+    for row in rows:
+        if row["plan_id"] == plan_id:
+            score: float | None = row["score"]
+            return score
+    return None
+
+
+def manager_page(services: Services, principal: Principal, manager_id: UUID) -> JSON:
+    """A channel manager: their score and the partnerships (with plans) behind it."""
+    if principal.role == "manager" and principal.id != manager_id:
+        raise NotFound(f"manager {manager_id} not found")
+    if principal.role != "manager":
+        require_role(principal, LEADERSHIP, "a manager's accountability")
+    day = today(services)
+    with services.reading() as cursor:
+        found = actor(cursor, manager_id)
+    if found is None or found["role"] != "manager":
+        raise NotFound(f"manager {manager_id} not found")
+    services.catch_up()
+    with services.reading() as cursor:
+        owned = partners(cursor, manager_id=manager_id, limit=1_000_000)
+    rows, facts, managers = load_partnerships(services, [UUID(p["id"]) for p in owned])
+    score, _ = manager_score(facts, day)
+    lines = partnership_lines(rows, facts, managers, day)
+    current = {}
+    for line in lines:
+        plan = current_of(facts[UUID(line.id)], day)
+        current[line.id] = None if plan is None else str(plan.plan_id)
+    return {
+        "as_of": day,
+        "manager": found,
+        "manager_score": score,
+        "partnerships": lines,
+        "current": current,
+    }
+
+
+# --------------------------------------------------------------------- plan
+
+
+def moment_of(as_of: str) -> datetime:
+    """``YYYY-MM-DD`` (the end of that day) or an ISO-8601 time, in UTC; 422 otherwise."""
+    text = as_of.strip()
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time.max, tzinfo=UTC)
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        msg = f"as_of: {as_of!r} is not a date (YYYY-MM-DD) or an ISO-8601 time"
+        raise Problem(422, msg) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def plan_page(
+    services: Services,
+    principal: Principal,
+    plan_id: UUID,
+    version: int | None = None,
+    as_of: str | None = None,
+) -> JSON:
+    """A plan now or in the past: terms, commitments, scores explained, trend, history."""
+    if version is not None and as_of:
+        raise Problem(422, "ask for either a date or a version, not both")
+    past = version is not None or bool(as_of)
+    if not past:
+        document = current_plan(services, principal, plan_id)
+        day = today(services)
+    else:
+        current = require_visible(services, principal, plan_id)
+        if as_of:
+            when = moment_of(as_of)
+            plan = services.app.plan_as_of(plan_id, when)
+        elif version is not None and 1 <= version <= current:
+            plan = services.app.get_plan(plan_id, version)
+        else:
+            raise NotFound(f"plan {plan_id} has {current} events, not {version}")
+        document = past_plan(services, plan)
+        day = plan.modified_on.date() if not as_of else min(when.date(), today(services))
+    facts = read_visible(services, principal, plan_id, lambda c: FACTS.load(c, plan_id))
+    with services.reading() as cursor:
+        events = plan_history(cursor, services.app.mapper.transcoder, plan_id, limit=10_000)
+        latest_version = events[-1]["version"] if events else document["version"]
+        events = [e for e in events if e["version"] <= document["version"]]
+        people = _names(cursor, _actor_ids(document, events))
+        partner = partners(cursor, partner_ids=[UUID(document["partner_id"])], limit=1)
+    accountability = plan_accountability(facts, day)
+    names = {m["id"]: m["name"] for m in document["metrics"]}
+    names.update({a["id"]: names.get(a["metric_id"], "a metric") for a in document["adjustments"]})
+    sides = {}
+    for side in SIDES:
+        scored = accountability["sides"][side]
+        sides[side] = {
+            "score": scored["score"],
+            "components": [
+                {
+                    "name": name,
+                    "title": COMPONENT_TITLES[name],
+                    "help": COMPONENT_HELP[name],
+                    **component,
+                    "reasons": [
+                        {
+                            "text": item_reason(name, item, names),
+                            "met": item_met(name, item),
+                            "event_ids": item["event_ids"],
+                        }
+                        for item in component["items"]
+                    ],
+                }
+                for name, component in scored["components"].items()
+            ],
+            "raise": raise_it(document, facts, Side(side), day),
+            "metrics": [m for m in document["metrics"] if m["owner_side"] == side],
+        }
+    return {
+        "plan": document,
+        "partner": partner[0] if partner else None,
+        "as_of": day,
+        "past": past,
+        "asked": {"version": version, "as_of": as_of},
+        "latest_version": latest_version,
+        "sides": sides,
+        "people": people,
+        "metric_names": names,
+        "events": events,
+        "trend": plan_trend(facts, day),
+    }
+
+
+def raise_it(document: JSON, facts: PlanFacts, side: Side, day: date) -> list[str]:
+    """What would raise a side's score: its open items on this plan."""
+    todo = []
+    names = {m["id"]: m["name"] for m in document["metrics"]}
+    for request in facts.requests:
+        if request.side is side and request.is_open:
+            subject = _request_subject(facts, request.kind, str(request.subject_id))
+            verb = "agree to" if request.kind == AGREE_METRIC else "answer the change to"
+            todo.append(
+                f"Answer the other side: {verb} {subject} (asked {request.opened_at:%Y-%m-%d})"
+            )
+    if document["status"] == "draft":
+        metrics = document["metrics"]
+        agreed = metrics and all(all(m["agreed_by"].values()) for m in metrics)
+        if agreed and document["commitments"][side.value] is None:
+            todo.append("Commit to the plan's terms")
+    if document["status"] == "active":
+        for metric in document["metrics"]:
+            if metric["owner_side"] != side.value or metric["status"] == "retired":
+                continue
+            if metric["pace"] in {"at_risk", "off_track"}:
+                pace = metric["pace"].replace("_", " ")
+                todo.append(
+                    f"{names[metric['id']]} is {pace}: deliver towards {metric['target']} "
+                    f"{metric['unit']} by {metric['due_date']} and report progress"
+                )
+            elif metric["pace"] == "on_track":
+                todo.append(
+                    f"Keep reporting progress on {names[metric['id']]} every "
+                    f"{document['report_every_days']} days"
+                )
+        todo.append(f"Attend a review every {document['review_every_days']} days")
+    return todo
+
+
+def plan_trend(facts: PlanFacts, day: date) -> list[JSON]:
+    """Each side's score every week from the plan's activation to the day (the score rules)."""
+    activated = activation(facts, day)
+    if activated is None:
+        return []
+    points = []
+    when = activated
+    while when <= day:
+        points.append(_trend_point(facts, when))
+        when += timedelta(days=7)
+    if not points or points[-1]["as_of"] != day.isoformat():
+        points.append(_trend_point(facts, day))
+    return points[-200:]
+
+
+def _trend_point(facts: PlanFacts, when: date) -> JSON:
+    scores = {s.value: side_score(facts, s, when).score for s in Side}
+    return {"as_of": when.isoformat(), **{k: jsonable(v) for k, v in scores.items()}}
+
+
+def _actor_ids(document: JSON, events: list[JSON]) -> set[str]:
+    ids = {e["actor"]["id"] for e in events if e["actor"]["id"]}
+    ids |= {c["actor_id"] for c in document["commitments"].values() if c}
+    ids |= {a for r in document["reviews"] for a in r["attendee_ids"]}
+    return ids
+
+
+def _names(cursor: Any, ids: set[str]) -> dict[str, str]:
+    names = {}
+    for actor_id in ids:
+        found = actor(cursor, UUID(actor_id))
+        names[actor_id] = found["name"] if found else actor_id
+    return names
+
+
+# --------------------------------------------------------------------- audit
+
+
+def audit_page(services: Services, principal: Principal) -> JSON:
+    """The ledger's integrity: the verification, the latest signed checkpoint, the key."""
+    require_role(principal, INTEGRITY, "the audit page")
+    verdict = services.integrity.verify().as_dict()
+    try:
+        checkpoint: JSON | None = services.integrity.covering().as_dict()
+    except NoCheckpoint as error:
+        checkpoint, why = None, str(error)
+    else:
+        why = ""
+    signer = services.integrity.signer
+    key = None
+    if signer is not None:
+        key = {"key_id": signer.key_id, "pem": public_pem(signer.public_key)}
+    return {"verdict": verdict, "checkpoint": checkpoint, "no_checkpoint": why, "key": key}
+
+
+def can_see_partner(services: Services, principal: Principal, partner_id: UUID) -> bool:
+    """Whether a partnership is in the caller's scope (for links)."""
+    with services.reading() as cursor:
+        return can_see(cursor, principal, partner_id)

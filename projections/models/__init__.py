@@ -1,0 +1,1 @@
+"""The read models, one module per projection: its tables, its events, its queries."""

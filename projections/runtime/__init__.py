@@ -1,0 +1,1 @@
+"""The projection runtime: the read store, the runner, the embedded thread, the registry."""
