@@ -41,8 +41,22 @@ def portfolio(
     as_of: Annotated[Day | None, Query()] = None,
 ) -> HTMLResponse:
     """The leaders' dashboard."""
-    data = views.portfolio_page(services, viewer.principal, as_of)
+    past: views.PastFigures = request.app.state.past_figures
+    data = views.portfolio_page(services, viewer.principal, as_of, past)
     return render(request, "portfolio.html", viewer, **data)
+
+
+@router.get("/portfolio/trend")
+def portfolio_trend(
+    request: Request,
+    services: ServicesDep,
+    viewer: ViewerDep,
+    as_of: Annotated[Day | None, Query()] = None,
+) -> HTMLResponse:
+    """The portfolio's 26-week trend, on its own (loaded by the portfolio page)."""
+    past: views.PastFigures = request.app.state.past_figures
+    data = views.portfolio_trend_part(services, viewer.principal, as_of, past)
+    return render(request, "portfolio_trend.html", viewer, **data)
 
 
 @router.get("/partners/{partner_id}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time as clock
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -9,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
-from api.auth import Principal, can_see, require_role, visible_partners
+from api.auth import Principal, require_role, visible_partners
 from api.errors import Problem
 from api.integrity import NoCheckpoint
 from api.reads import FACTS, current_plan, jsonable, past_plan, read_visible, require_visible
@@ -36,10 +37,10 @@ from projections.rules.rollups import (
     reviewed_within,
 )
 from projections.rules.scoring import (
-    RESPONSIVENESS,
     activation,
     end_of_day,
     recorded_on,
+    responsiveness,
     side_score,
 )
 
@@ -48,6 +49,10 @@ INTEGRITY = frozenset({"auditor", "admin"})
 COVERAGE_TARGET = Decimal("0.9")
 DRAFT_TOO_LONG_DAYS = 14
 TREND_WEEKS = 26
+TREND_BUDGET_SECONDS = 4.0
+"""Seconds a trend request spends computing weeks not kept yet (it asks again for the rest)."""
+PAGE_TREND_SECONDS = 1.0
+"""Seconds the portfolio page itself spends on them (a small portfolio's trend comes at once)."""
 SIDES = [side.value for side in Side]
 
 
@@ -99,7 +104,7 @@ def attention(partner_id: str, plans: Sequence[PlanFacts], as_of: date) -> list[
         ):
             reasons.append({"reason": "review overdue", "href": href})
         for side in Side:
-            items = side_score(plan, side, as_of).components[RESPONSIVENESS].items
+            items = responsiveness(plan, side, as_of).items
             ignored = sum(1 for item in items if item["state"] == "unanswered")
             if ignored:
                 reasons.append(
@@ -178,7 +183,9 @@ def distribution(scores: Sequence[Decimal | None]) -> list[int]:
 # ----------------------------------------------------------------- portfolio
 
 
-def portfolio_page(services: Services, principal: Principal, as_of: date | None) -> JSON:
+def portfolio_page(
+    services: Services, principal: Principal, as_of: date | None, past: PastFigures
+) -> JSON:
     """The leaders' dashboard: coverage against its target, the figures, managers, attention."""
     require_role(principal, LEADERSHIP, "the portfolio")
     day = as_of or today(services)
@@ -203,6 +210,9 @@ def portfolio_page(services: Services, principal: Principal, as_of: date | None)
                 "requests_waiting": sum(line.waiting["vendor"] for line in owned),
             }
         )
+    trend, complete = portfolio_trend(
+        facts, day, figures, past, today=today(services), budget_seconds=PAGE_TREND_SECONDS
+    )
     coverage = figures["active_plan"]
     target = figures.get("coverage_target", float(COVERAGE_TARGET))
     return {
@@ -214,7 +224,8 @@ def portfolio_page(services: Services, principal: Principal, as_of: date | None)
         "managers": manager_rows,
         "attention": [line for line in lines if line.attention],
         "distribution": {s: distribution([line.scores[s] for line in lines]) for s in SIDES},
-        "trend": portfolio_trend(facts, day),
+        "trend": trend,
+        "trend_complete": complete,
     }
 
 
@@ -223,19 +234,82 @@ def trend_days(last: date, weeks: int = TREND_WEEKS) -> list[date]:
     return [last - timedelta(days=7 * k) for k in range(weeks - 1, -1, -1)]
 
 
-def portfolio_trend(facts: Mapping[UUID, Sequence[PlanFacts]], day: date) -> list[JSON]:
-    """Coverage and mean scores over the last 26 weeks (the portfolio rules as of each week)."""
-    points = []
-    for when in trend_days(day):
-        figures = jsonable(portfolio(facts, when))
-        points.append(
-            {
-                "as_of": when.isoformat(),
-                "active_plan_share": figures["active_plan"]["share"],
-                "mean_score": figures["mean_score"],
-            }
-        )
-    return points
+@dataclass
+class PastFigures:
+    """Portfolio figures of past days, kept by the process that computed them.
+
+    As of a past day only the events recorded by its end count, so its figures never change;
+    only partnerships registered since change the shares' denominator, hence the key.
+    """
+
+    kept: dict[tuple[date, int], JSON] = field(default_factory=dict)
+    limit: int = 1000
+
+    def has(self, day: date, facts: Mapping[UUID, Sequence[PlanFacts]]) -> bool:
+        """Whether the figures of a past day are kept."""
+        return (day, len(facts)) in self.kept
+
+    def of(self, facts: Mapping[UUID, Sequence[PlanFacts]], day: date, today: date) -> JSON:
+        """The figures as of a day (a past one computed once per partnership count)."""
+        if day >= today:
+            figures: JSON = jsonable(portfolio(facts, day))
+            return figures
+        key = (day, len(facts))
+        found = self.kept.get(key)
+        if found is None:
+            if len(self.kept) >= self.limit:
+                self.kept.clear()
+            found = self.kept[key] = jsonable(portfolio(facts, day))
+        return found
+
+
+def trend_point(figures: JSON) -> JSON:
+    """One week of the portfolio trend."""
+    return {
+        "as_of": figures["as_of"],
+        "active_plan_share": figures["active_plan"]["share"],
+        "mean_score": figures["mean_score"],
+    }
+
+
+def portfolio_trend(
+    facts: Mapping[UUID, Sequence[PlanFacts]],
+    day: date,
+    today_figures: JSON,
+    past: PastFigures,
+    *,
+    today: date,
+    budget_seconds: float,
+) -> tuple[list[JSON], bool]:
+    """Coverage and mean scores over the last 26 weeks (the portfolio rules as of each week),
+    and whether every week is there: weeks not kept yet are computed, oldest first, for at
+    most ``budget_seconds`` (the page asks for the rest, so no request runs long)."""
+    deadline = clock.monotonic() + budget_seconds
+    points: list[JSON] = []
+    for when in trend_days(day)[:-1]:
+        if not past.has(when, facts) and clock.monotonic() >= deadline:
+            return points, False
+        points.append(trend_point(past.of(facts, when, today)))
+    return [*points, trend_point(today_figures)], True
+
+
+def portfolio_trend_part(
+    services: Services, principal: Principal, as_of: date | None, past: PastFigures
+) -> JSON:
+    """The portfolio's trend alone (the page loads it after itself when it takes long)."""
+    require_role(principal, LEADERSHIP, "the portfolio")
+    day = as_of or today(services)
+    _, facts, _ = load_partnerships(services, None)
+    figures = jsonable(portfolio(facts, day))
+    trend, complete = portfolio_trend(
+        facts, day, figures, past, today=today(services), budget_seconds=TREND_BUDGET_SECONDS
+    )
+    return {
+        "as_of": day,
+        "trend": trend,
+        "trend_complete": complete,
+        "target": figures.get("coverage_target", float(COVERAGE_TARGET)),
+    }
 
 
 # ---------------------------------------------------------------- home pages
@@ -307,10 +381,10 @@ def partner_page(services: Services, principal: Principal, partner_id: UUID) -> 
         documents = plan_documents(cursor, partner_ids=[partner_id], limit=1_000)
         manager = actor(cursor, UUID(partner["manager_id"]))
     sides = {s.value: partnership_score(plans, s, day) for s in Side}
-    weights = {row["plan_id"]: row for s in SIDES for row in sides[s].plans if s == "vendor"}
+    rows = {s: {row["plan_id"]: row for row in sides[s].plans} for s in SIDES}
     plan_rows = []
     for document in sorted(documents, key=lambda d: d["period_start"], reverse=True):
-        scores = {s: _plan_score(sides[s].plans, document["id"]) for s in SIDES}
+        scores = {s: rows[s].get(document["id"], {}).get("score") for s in SIDES}
         plan_rows.append(
             {
                 "id": document["id"],
@@ -318,7 +392,7 @@ def partner_page(services: Services, principal: Principal, partner_id: UUID) -> 
                 "status": document["status"],
                 "period": f"{document['period_start']} to {document['period_end']}",
                 "scores": scores,
-                "weight": weights.get(document["id"], {}).get("weight"),
+                "weight": rows["vendor"].get(document["id"], {}).get("weight"),
             }
         )
     current = current_of(plans, day)
@@ -331,14 +405,6 @@ def partner_page(services: Services, principal: Principal, partner_id: UUID) -> 
         "attention": attention(str(partner_id), plans, day),
         "current_plan_id": None if current is None else str(current.plan_id),
     }
-
-
-def _plan_score(rows: list[JSON], plan_id: str) -> float | None:
-    for row in rows:
-        if row["plan_id"] == plan_id:
-            score: float | None = row["score"]
-            return score
-    return None
 
 
 def manager_page(services: Services, principal: Principal, manager_id: UUID) -> JSON:
@@ -550,9 +616,3 @@ def audit_page(services: Services, principal: Principal) -> JSON:
     if signer is not None:
         key = {"key_id": signer.key_id, "pem": public_pem(signer.public_key)}
     return {"verdict": verdict, "checkpoint": checkpoint, "no_checkpoint": why, "key": key}
-
-
-def can_see_partner(services: Services, principal: Principal, partner_id: UUID) -> bool:
-    """Whether a partnership is in the caller's scope (for links)."""
-    with services.reading() as cursor:
-        return can_see(cursor, principal, partner_id)

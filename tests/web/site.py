@@ -119,15 +119,23 @@ def serving(settings: Settings, log: Path, env: dict[str, str] | None = None) ->
 
 @contextmanager
 def a_served_demo(
-    backend: str, directory: Path, servers: int = 1, partners: int = 4
+    backend: str,
+    directory: Path,
+    *,
+    servers: int = 1,
+    partners: int = 4,
+    managers: int = 2,
+    env: dict[str, str] | None = None,
 ) -> Iterator[Site]:
     """A small demo on a fresh ledger, served by ``servers`` processes (all on one ledger)."""
     with a_fresh_ledger(backend, directory) as settings, ExitStack() as stack:
         loaded = json.loads(
-            cli(settings, "demo", "--partners", str(partners), "--managers", "2", "--json")
+            cli(
+                settings, "demo", "--partners", str(partners), "--managers", str(managers), "--json"
+            )
         )
         urls = [
-            stack.enter_context(serving(settings, directory / f"server-{n}.log"))
+            stack.enter_context(serving(settings, directory / f"server-{n}.log", env))
             for n in range(servers)
         ]
         site = Site(settings, loaded["tokens"], urls)

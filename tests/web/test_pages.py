@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Page, expect
 
 from tests.web.site import PHONE, Site, signed_in, status_of
 
@@ -86,7 +86,9 @@ def test_a_leader_at_home_lands_on_the_portfolio_with_its_charts(
         page.goto(site.url + "/")
         assert page.url.endswith("/portfolio")
         assert page.get_by_text("of partnerships have an active plan").is_visible()
-        # the charting library drew on both canvases
+        # the charting library drew on both canvases (the trend may come a moment later)
+        expect(page.locator("canvas[data-chart]")).to_have_count(2)
+        page.wait_for_load_state("networkidle")
         drawn = page.evaluate(
             "Array.from(document.querySelectorAll('canvas[data-chart]'))"
             ".map(c => c.dataset.drawn === 'yes' && Chart.getChart(c) !== undefined)"
@@ -114,6 +116,8 @@ def test_pages_outside_the_role_or_scope_look_exactly_like_missing_ones(
             assert status_of(response) == 404, path
             assert page.locator("main").inner_text() == missing_text
             assert ids["other_plan"]["title"] not in page.content()
+        stream = page.request.get(f"{site.url}/live/plans/{ids['other_plan']['id']}")
+        assert stream.status == 404  # no live stream of it either
         # a page the role may never see says so, as the API's 403 does
         for path, words in (
             ("/portfolio", "the portfolio is for"),
@@ -236,5 +240,22 @@ def test_the_api_docs_render_with_the_network_blocked(browser: Browser, site: Si
         page.get_by_role("heading", name="Counterpart").first.wait_for(timeout=30_000)
         assert page.get_by_text("/v1/plans/{plan_id}/commit").count() >= 1
         assert blocked == []
+    finally:
+        context.close()
+
+
+def test_the_signin_and_error_pages_are_accessible_too(browser: Browser, site: Site) -> None:
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.goto(site.url + "/signin")
+        assert serious_violations(page) == []
+        page.fill("#token", "cp_wrong")
+        page.click("button[type=submit]")
+        assert serious_violations(page) == []  # with the refusal shown
+        context.close()
+        context, page = signed_in(browser, site, "partner")
+        assert status_of(page.goto(f"{site.url}/plans/{uuid.uuid4()}")) == 404
+        assert serious_violations(page) == []
     finally:
         context.close()

@@ -45,12 +45,15 @@ def test_a_signin_link_signs_in_once_on_any_process(browser: Browser, site: Site
     try:
         page = first.new_page()
         page.goto(link)
+        other = second.new_page()
+        other.goto(link.replace(site.urls[0], site.urls[-1]))  # the same link, another process
         page.get_by_role("button", name="Sign in as").click()
         expect(page.locator("header .who")).to_contain_text("manager")
-        other = second.new_page()
-        response = other.goto(link.replace(site.urls[0], site.urls[-1]))  # another process
-        assert status_of(response) == 410
+        with other.expect_response(lambda r: r.request.method == "POST") as answer:
+            other.get_by_role("button", name="Sign in as").click()  # spent a moment ago
+        assert answer.value.status == 410
         assert "already used" in other.locator("main").inner_text()
+        assert status_of(other.goto(link)) == 410  # and opening it again says so at once
         other.goto(site.urls[-1] + "/")
         assert "/signin" in other.url  # the spent link signed no one in
     finally:
@@ -72,6 +75,10 @@ def test_a_signin_link_expires_after_15_minutes(browser: Browser, site: Site) ->
         assert status_of(response) == 410
         assert "expired" in page.locator("main").inner_text()
         assert page.get_by_role("button", name="Sign in as").count() == 0
+        csrf = page.locator("input[name=csrf]").get_attribute("value")
+        spent = page.request.post(f"{site.url}/signin/{code}", form={"csrf": csrf or ""})
+        assert spent.status == 410  # nor can it be spent directly
+        assert not any(c["name"] == "counterpart_session" for c in context.cookies())
     finally:
         context.close()
 
