@@ -216,19 +216,20 @@ class Counterpart(Shortcuts, Application[UUID]):
         return aggregate
 
     def get_actor(self, actor_id: UUID) -> Actor:
-        """The actor with this id."""
-        return self.load(Actor, actor_id)
+        """The actor with this id, as stored now."""
+        return self.load(Actor, actor_id, fresh=True)
 
     def get_partner(self, partner_id: UUID) -> Partner:
-        """The partner with this id."""
-        return self.load(Partner, partner_id)
+        """The partner with this id, as stored now."""
+        return self.load(Partner, partner_id, fresh=True)
 
     def get_plan(self, plan_id: UUID, version: int | None = None) -> Plan:
-        """The plan now, or as it was after its ``version``-th event."""
+        """The plan as stored now (another process may have written since this one cached
+        it), or as it was after its ``version``-th event."""
         if version is not None and version < 1:
             msg = "version counts events from 1"
             raise InvalidInput(msg)
-        return self.load(Plan, plan_id, version)
+        return self.load(Plan, plan_id, version, fresh=version is None)
 
     def stored_version(self, aggregate_id: UUID) -> int | None:
         """The version of an aggregate's last stored event (None if it has none)."""
