@@ -63,6 +63,7 @@ bench: install
 	$(BIN)/python bench/verify.py
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/request_cost.py
+	$(BIN)/python bench/web.py --partners 1000 --requests 30
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -24,6 +24,8 @@ class ServerSettings:
     poll_interval: float = 0.1
     request_timeout: float = 15.0
     """Seconds after which a request that has not answered gets 503 (docs/reliability.md)."""
+    coverage_target: float = 0.9
+    """The leadership target for the share of partnerships with an active plan (0 to 1]."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServerSettings:
@@ -41,6 +43,7 @@ class ServerSettings:
             ),
             poll_interval=_number(env, "COUNTERPART_POLL_INTERVAL", cls.poll_interval),
             request_timeout=_number(env, "COUNTERPART_REQUEST_TIMEOUT", cls.request_timeout),
+            coverage_target=_share(env, "COUNTERPART_COVERAGE_TARGET", cls.coverage_target),
         )
 
 
@@ -55,5 +58,13 @@ def _number(env: Mapping[str, str], key: str, default: float) -> float:
         raise ValueError(msg) from None
     if not value > 0:
         msg = f"{key} must be positive, not {raw!r}"
+        raise ValueError(msg)
+    return value
+
+
+def _share(env: Mapping[str, str], key: str, default: float) -> float:
+    value = _number(env, key, default)
+    if value > 1:
+        msg = f"{key} must be a share between 0 and 1, not {env.get(key)!r}"
         raise ValueError(msg)
     return value

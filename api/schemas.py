@@ -478,6 +478,7 @@ class Portfolio(BaseModel):
     reviewed_recently: Share
     mean_score: dict[SideName, float | None]
     plans_by_pace: dict[str, int]
+    coverage_target: float
 
 
 class AuditEntry(BaseModel):
@@ -576,3 +577,41 @@ class PublicKey(BaseModel):
     key_id: str
     algorithm: Literal["Ed25519"]
     public_key: str = Field(description="PEM (SubjectPublicKeyInfo).")
+
+
+# ------------------------------------------------------------------ score series (reads)
+
+
+class ScorePoint(BaseModel):
+    """Each side's score as of one date (null where none)."""
+
+    as_of: date
+    vendor: float | None
+    partner: float | None
+
+
+class AccountabilitySeries(BaseModel):
+    """A plan's scores every ``every`` days, oldest first."""
+
+    plan_id: UUID
+    every: int
+    points: list[ScorePoint]
+
+
+class PortfolioPoint(BaseModel):
+    """The leadership figures as of one date."""
+
+    as_of: date
+    partnerships: int
+    active_plan_share: float | None
+    all_metrics_agreed_share: float | None
+    reviewed_recently_share: float | None
+    mean_score: dict[SideName, float | None]
+
+
+class PortfolioSeries(BaseModel):
+    """The leadership figures every ``every`` days, oldest first, and the coverage target."""
+
+    every: int
+    coverage_target: float
+    points: list[PortfolioPoint]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -15,10 +17,15 @@ from api.reads import FACTS, jsonable, read_visible, today
 from api.routes.directory import visible_partner
 from api.schemas import Day, Moment
 from ledger.domain import InvalidInput, NotFound, Side
-from projections.models.directory import actor, partners
+from projections.models.directory import actor, partners, partnerships_by_registration
 from projections.models.plan_history import audit_entries
 from projections.rules.accountability import plan_accountability
+from projections.rules.facts import PlanFacts
 from projections.rules.rollups import manager_score, partnership_score, portfolio
+from projections.rules.scoring import end_of_day, side_score
+from projections.rules.series import series_days
+from projections.rules.text import moment
+from projections.runtime.store import Cursor
 
 router = APIRouter(prefix="/v1", tags=["scores and audit"])
 LEADERSHIP = frozenset({"leader", "admin", "auditor"})
@@ -30,6 +37,20 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": schemas.ProblemOut, "description": "Invalid input"},
 }
 AsOf = Annotated[Day | None, Query(description="YYYY-MM-DD (default: today).")]
+From = Annotated[
+    Day | None,
+    Query(alias="from", description="First date, YYYY-MM-DD (default: 25 steps before to)."),
+]
+To = Annotated[Day | None, Query(alias="to", description="Last date, YYYY-MM-DD (default: today).")]
+Every = Annotated[int, Query(ge=1, le=366, description="Days between points (default 7).")]
+
+
+def the_days(start: date | None, end: date | None, every: int, services: ServicesDep) -> list[date]:
+    """The series' dates (422 for a reversed range or more than the points allowed)."""
+    try:
+        return series_days(start, end or today(services), every)
+    except ValueError as error:
+        raise InvalidInput(str(error)) from None
 
 
 @router.get(
@@ -41,6 +62,30 @@ def plan_scores(
     """Both sides' scores as of a date: every component, its items and their event ids."""
     facts = read_visible(services, principal, plan_id, lambda cursor: FACTS.load(cursor, plan_id))
     return JSONResponse(plan_accountability(facts, as_of or today(services)))
+
+
+@router.get(
+    "/plans/{plan_id}/accountability/series",
+    response_model=schemas.AccountabilitySeries,
+    responses=ERRORS,
+)
+def plan_score_series(
+    plan_id: UUID,
+    services: ServicesDep,
+    principal: PrincipalDep,
+    start: From = None,
+    end: To = None,
+    every: Every = 7,
+) -> JSONResponse:
+    """Each side's score as of each date (null where none), oldest first, at most 200 points;
+    the last point is ``to``."""
+    days = the_days(start, end, every, services)
+    facts = read_visible(services, principal, plan_id, lambda cursor: FACTS.load(cursor, plan_id))
+    points = []
+    for day in days:
+        scores = {side.value: side_score(facts, side, day).score for side in Side}
+        points.append({"as_of": day.isoformat(), **jsonable(scores)})
+    return JSONResponse({"plan_id": str(plan_id), "every": every, "points": points})
 
 
 @router.get(
@@ -107,9 +152,60 @@ def portfolio_view(
     services.catch_up()  # include what was written a moment ago
     day = as_of or today(services)
     with services.reading() as cursor:
-        every = partners(cursor, limit=1_000_000)
-        partnerships = {UUID(p["id"]): FACTS.of_partner(cursor, UUID(p["id"])) for p in every}
-    return JSONResponse(jsonable(portfolio(partnerships, day)))
+        registered, plans = all_partnerships(cursor)
+    figures = portfolio(registered_by(registered, plans, day), day)
+    figures["coverage_target"] = services.server.coverage_target
+    return JSONResponse(jsonable(figures))
+
+
+@router.get("/portfolio/series", response_model=schemas.PortfolioSeries, responses=ERRORS)
+def portfolio_series(
+    services: ServicesDep,
+    principal: PrincipalDep,
+    start: From = None,
+    end: To = None,
+    every: Every = 7,
+) -> JSONResponse:
+    """The leadership figures as of each date, oldest first; the last point is ``to``."""
+    require_role(principal, LEADERSHIP, "the portfolio")
+    days = the_days(start, end, every, services)
+    services.catch_up()  # include what was written a moment ago
+    with services.reading() as cursor:
+        registered, plans = all_partnerships(cursor)
+    points = []
+    for day in days:
+        figures = portfolio(registered_by(registered, plans, day), day)
+        points.append(
+            {
+                "as_of": figures["as_of"],
+                "partnerships": figures["partnerships"],
+                "active_plan_share": figures["active_plan"]["share"],
+                "all_metrics_agreed_share": figures["all_metrics_agreed"]["share"],
+                "reviewed_recently_share": figures["reviewed_recently"]["share"],
+                "mean_score": figures["mean_score"],
+            }
+        )
+    body = {"every": every, "coverage_target": services.server.coverage_target, "points": points}
+    return JSONResponse(jsonable(body))
+
+
+def all_partnerships(
+    cursor: Cursor,
+) -> tuple[list[tuple[UUID, str]], dict[UUID, Sequence[PlanFacts]]]:
+    """Every partnership with its registration time, and the facts of its plans."""
+    registered = partnerships_by_registration(cursor)
+    plans: dict[UUID, list[PlanFacts]] = {partner: [] for partner, _ in registered}
+    for facts in FACTS.load_all(cursor):
+        plans.setdefault(facts.partner_id, []).append(facts)
+    return registered, dict(plans)
+
+
+def registered_by(
+    registered: list[tuple[UUID, str]], plans: dict[UUID, Sequence[PlanFacts]], day: date
+) -> dict[UUID, Sequence[PlanFacts]]:
+    """The partnerships registered by the end of ``day``, with their plans."""
+    horizon = moment(end_of_day(day)) or ""
+    return {partner: plans.get(partner, []) for partner, at in registered if at < horizon}
 
 
 @router.get("/audit/commitments", response_model=schemas.AuditList, responses=ERRORS)

@@ -168,3 +168,9 @@ def partners(
         (*where.params, limit),
     )
     return [{"id": p, "name": n, "manager_id": m} for p, n, m in cursor.fetchall()]
+
+
+def partnerships_by_registration(cursor: Cursor) -> list[tuple[UUID, str]]:
+    """Every partner's id and registration time (ISO text), in id order."""
+    cursor.execute(f"SELECT partner_id, registered_at FROM {PARTNERS} ORDER BY partner_id")
+    return [(UUID(p), str(at)) for p, at in cursor.fetchall()]

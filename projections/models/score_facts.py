@@ -179,6 +179,13 @@ class ScoreFacts:
         self._attach_reports(cursor, plans)
         return list(plans.values())
 
+    def load_all(self, cursor: Cursor) -> list[facts.PlanFacts]:
+        """The stored facts of every plan, in plan id order."""
+        cursor.execute(f"SELECT plan_id, facts FROM {TABLE} ORDER BY plan_id")
+        plans = {str(plan_id): self.decode(text) for plan_id, text in cursor.fetchall()}
+        self._attach_reports(cursor, plans)
+        return list(plans.values())
+
     @staticmethod
     def _attach_reports(cursor: Cursor, plans: dict[str, facts.PlanFacts]) -> None:
         """Add the stored reports of these plans (keyed by id text) to their metrics."""
