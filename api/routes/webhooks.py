@@ -2,17 +2,34 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 
 from api import schemas
 from api.auth import Principal, require_role
-from api.deps import CommandDep, PageDep, PrincipalDep, Result, ServicesDep, page_of
+from api.deps import (
+    JSON,
+    Command,
+    CommandDep,
+    PageDep,
+    PrincipalDep,
+    Result,
+    ServicesDep,
+    page_of,
+    serialised,
+)
+from api.errors import Problem
+from api.idempotency import check_key, fingerprint
 from api.services import Services
 from ledger.domain import InvalidInput, NotFound
+from ledger.idempotency import KeyReused
+from projections.models import notifications
 from projections.models import webhook_outbox as outbox
 from projections.rules.webhooks import EndpointRefused, check_event_types, check_url
 from projections.runtime.webhook_sender import check_endpoint
@@ -25,6 +42,45 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     404: {"model": schemas.ProblemOut, "description": "No such endpoint or delivery"},
     422: {"model": schemas.ProblemOut, "description": "Invalid input"},
 }
+
+
+def keyed(
+    command: Command, body: BaseModel | None, status: int, action: Callable[[], Result]
+) -> Response:
+    """Run a webhook change once per Idempotency-Key: a repeat with the same body gets the
+    first answer (``Idempotent-Replayed``), with another body 422; a refusal frees the key."""
+    if command.idempotency_key is None:
+        return JSONResponse(action().body, status_code=status)
+    services = command.services
+    key = check_key(command.idempotency_key)
+    printed = fingerprint(
+        command.request.method,
+        command.request.url.path,
+        None if body is None else body.model_dump(mode="json"),
+    )
+    actor, claim = str(command.principal.id), uuid.uuid4().hex
+    kept = notifications.reserve_request(services.store, actor, key, printed, claim)
+    if kept.claim_id != claim:
+        if kept.fingerprint != printed:
+            raise KeyReused
+        if kept.status == 0 or kept.body is None:
+            raise Problem(
+                409,
+                "a request with this Idempotency-Key is still in progress",
+                headers={"Retry-After": "1"},
+            )
+        headers = {"Idempotent-Replayed": "true"}
+        return Response(kept.body, kept.status, headers, JSON)
+    try:
+        result = action()
+    except BaseException:
+        notifications.release_request(services.store, actor, key, claim)
+        raise
+    text = serialised(result.body)
+    notifications.answer_request(
+        services.store, actor, key, claim, status=status, body=text.decode()
+    )
+    return Response(text, status, {}, JSON)
 
 
 def _admin(principal: Principal) -> None:
@@ -44,7 +100,7 @@ def _read(services: Services, webhook_id: UUID) -> outbox.Endpoint:
 
 
 @router.post("", status_code=201, response_model=schemas.WebhookWithSecret, responses=ERRORS)
-def subscribe(body: schemas.WebhookIn, command: CommandDep) -> JSONResponse:
+def subscribe(body: schemas.WebhookIn, command: CommandDep) -> Response:
     """Subscribe an endpoint to ledger events from now on; the secret is shown only here."""
     _admin(command.principal)
     services = command.services
@@ -66,7 +122,7 @@ def subscribe(body: schemas.WebhookIn, command: CommandDep) -> JSONResponse:
         )
         return Result({**created.view(), "secret": created.secret})
 
-    return command.run(body, 201, action)
+    return keyed(command, body, 201, action)
 
 
 @router.get("", response_model=schemas.WebhookList, responses=ERRORS)
@@ -85,7 +141,7 @@ def show_webhook(webhook_id: UUID, services: ServicesDep, principal: PrincipalDe
     return JSONResponse(_read(services, webhook_id).view())
 
 
-def _switch(command: CommandDep, webhook_id: UUID, status: str) -> JSONResponse:
+def _switch(command: CommandDep, webhook_id: UUID, status: str) -> Response:
     _admin(command.principal)
 
     def action() -> Result:
@@ -93,17 +149,17 @@ def _switch(command: CommandDep, webhook_id: UUID, status: str) -> JSONResponse:
         changed = outbox.set_status(command.services.store, str(webhook_id), status, head)
         return Result(_found(changed, webhook_id).view())
 
-    return command.run(None, 200, action)
+    return keyed(command, None, 200, action)
 
 
 @router.post("/{webhook_id}/disable", response_model=schemas.Webhook, responses=ERRORS)
-def disable(webhook_id: UUID, command: CommandDep) -> JSONResponse:
+def disable(webhook_id: UUID, command: CommandDep) -> Response:
     """Stop delivering: nothing is sent, and events recorded meanwhile are not queued for it."""
     return _switch(command, webhook_id, outbox.DISABLED)
 
 
 @router.post("/{webhook_id}/enable", response_model=schemas.Webhook, responses=ERRORS)
-def enable(webhook_id: UUID, command: CommandDep) -> JSONResponse:
+def enable(webhook_id: UUID, command: CommandDep) -> Response:
     """Deliver again: messages still pending resume, and new events are queued from now on."""
     return _switch(command, webhook_id, outbox.ACTIVE)
 
@@ -111,7 +167,7 @@ def enable(webhook_id: UUID, command: CommandDep) -> JSONResponse:
 @router.post(
     "/{webhook_id}/rotate-secret", response_model=schemas.WebhookWithSecret, responses=ERRORS
 )
-def rotate_secret(webhook_id: UUID, command: CommandDep) -> JSONResponse:
+def rotate_secret(webhook_id: UUID, command: CommandDep) -> Response:
     """A new secret (shown only here); the previous one keeps signing alongside it for 24 h."""
     _admin(command.principal)
     services = command.services
@@ -121,7 +177,7 @@ def rotate_secret(webhook_id: UUID, command: CommandDep) -> JSONResponse:
         found = _found(rotated, webhook_id)
         return Result({**found.view(), "secret": found.secret})
 
-    return command.run(None, 200, action)
+    return keyed(command, None, 200, action)
 
 
 @router.get("/{webhook_id}/deliveries", response_model=schemas.DeliveryList, responses=ERRORS)
@@ -152,7 +208,7 @@ def deliveries(
     response_model=schemas.Delivery,
     responses=ERRORS,
 )
-def retry(webhook_id: UUID, delivery_id: str, command: CommandDep) -> JSONResponse:
+def retry(webhook_id: UUID, delivery_id: str, command: CommandDep) -> Response:
     """Queue a message again at once (a failed one gets a fresh day of retries)."""
     _admin(command.principal)
     services = command.services
@@ -166,4 +222,4 @@ def retry(webhook_id: UUID, delivery_id: str, command: CommandDep) -> JSONRespon
             raise NotFound(msg)
         return Result(queued)
 
-    return command.run(None, 200, action)
+    return keyed(command, None, 200, action)

@@ -1,4 +1,5 @@
-"""Per-actor e-mail preferences, and the record of every reminder sent (each key once).
+"""Per-actor e-mail preferences, the record of every reminder sent (each key once), and the
+answers to webhook requests sent with an Idempotency-Key.
 
 No ledger event changes these tables (preferences are settings, not accountability); they
 are kept beside the read models so that ``counterpart db upgrade`` and every process create
@@ -17,6 +18,7 @@ from projections.runtime.store import Cursor, ReadStore
 
 PREFERENCES = "cp_notification_preferences"
 SENT = "cp_reminders_sent"
+REQUESTS = "cp_webhook_requests"
 SENDING, SENT_STATUS = "sending", "sent"
 
 
@@ -51,6 +53,12 @@ class NotificationTables:
             "sent_at TEXT, subject TEXT NOT NULL)"
         )
         cursor.execute(f"CREATE INDEX IF NOT EXISTS {SENT}_actor ON {SENT} (actor_id)")
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {REQUESTS} ("
+            "actor_id TEXT NOT NULL, idempotency_key TEXT NOT NULL, fingerprint TEXT NOT NULL, "
+            "claim_id TEXT NOT NULL, status INTEGER NOT NULL, body TEXT, "
+            "PRIMARY KEY (actor_id, idempotency_key))"
+        )
 
     def drop(self, cursor: Cursor) -> None:
         """Keep both tables: they are not rebuilt from the ledger."""
@@ -141,3 +149,56 @@ def sent_count(cursor: Cursor) -> int:
     cursor.execute(f"SELECT COUNT(*) FROM {SENT} WHERE status = ?", (SENT_STATUS,))
     row = cursor.fetchone()
     return 0 if row is None else int(row[0])
+
+
+@dataclass(frozen=True)
+class KeptRequest:
+    """A webhook request made with an Idempotency-Key: its fingerprint and, once answered,
+    its status and body (status 0: still being answered)."""
+
+    fingerprint: str
+    claim_id: str
+    status: int
+    body: str | None
+
+
+def reserve_request(
+    store: ReadStore, actor_id: str, key: str, fingerprint: str, claim_id: str
+) -> KeptRequest:
+    """Take the key for this request, or find who took it first (and what they answered)."""
+    with store.transaction() as cursor:
+        cursor.execute(
+            f"INSERT INTO {REQUESTS} (actor_id, idempotency_key, fingerprint, claim_id, status) "
+            "VALUES (?, ?, ?, ?, 0) ON CONFLICT (actor_id, idempotency_key) DO NOTHING",
+            (actor_id, key, fingerprint, claim_id),
+        )
+        cursor.execute(
+            f"SELECT fingerprint, claim_id, status, body FROM {REQUESTS} "
+            "WHERE actor_id = ? AND idempotency_key = ?",
+            (actor_id, key),
+        )
+        row = cursor.fetchone()
+    if row is None:  # pragma: no cover (just inserted)
+        raise LookupError(key)
+    return KeptRequest(str(row[0]), str(row[1]), int(row[2]), row[3])
+
+
+def answer_request(
+    store: ReadStore, actor_id: str, key: str, claim_id: str, *, status: int, body: str
+) -> None:
+    """Keep the answer a repeat of the key gets."""
+    with store.transaction() as cursor:
+        cursor.execute(
+            f"UPDATE {REQUESTS} SET status = ?, body = ? "
+            "WHERE actor_id = ? AND idempotency_key = ? AND claim_id = ?",
+            (status, body, actor_id, key, claim_id),
+        )
+
+
+def release_request(store: ReadStore, actor_id: str, key: str, claim_id: str) -> None:
+    """The request was refused or failed: the key is free again."""
+    with store.transaction() as cursor:
+        cursor.execute(
+            f"DELETE FROM {REQUESTS} WHERE actor_id = ? AND idempotency_key = ? AND claim_id = ?",
+            (actor_id, key, claim_id),
+        )

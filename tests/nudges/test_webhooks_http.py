@@ -260,3 +260,19 @@ def test_payload_is_plain_json(nudging_world: World) -> None:
     assert body["data"]["plan_id"] is None
     assert body["data"]["event"]["data"]["name"] == "Initech"
     created(world.admin.post(f"/v1/webhooks/{endpoint['id']}/disable"), 200)
+
+
+def test_a_repeated_subscription_with_its_key_creates_one_endpoint(nudging_world: World) -> None:
+    world = nudging_world
+    body = {"url": "http://127.0.0.1:9/keyed", "event_types": ["plan.closed"]}
+    key = {"Idempotency-Key": "subscribe-once-1"}
+    first = world.admin.post("/v1/webhooks", body, headers=key)
+    again = world.admin.post("/v1/webhooks", body, headers=key)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    other = world.admin.post("/v1/webhooks", {**body, "description": "x"}, headers=key)
+    assert other.status_code == 422
+    listed = created(world.admin.get("/v1/webhooks", params={"limit": 500}), 200)["items"]
+    assert [e["url"] for e in listed].count(body["url"]) == 1
+    created(world.admin.post(f"/v1/webhooks/{first.json()['id']}/disable"), 200)
