@@ -447,6 +447,13 @@ def retry(
     return None if row is None else delivery_view(row)
 
 
+def anything_pending(store: ReadStore) -> bool:
+    """Whether any message waits to be sent (a cheap look before claiming)."""
+    with store.reading() as cursor:
+        cursor.execute(f"SELECT 1 FROM {MESSAGES} WHERE status = ? LIMIT 1", (PENDING,))
+        return cursor.fetchone() is not None
+
+
 def claim(
     store: ReadStore, owner: str, now: datetime, lease: timedelta, limit: int
 ) -> list[Message]:

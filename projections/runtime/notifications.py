@@ -151,6 +151,8 @@ class Notifications:
     def _remind(self) -> None:
         while not self._stopping.is_set():
             try:
+                if self.reminders.mailer is None:  # no e-mail configured: nothing to do
+                    return
                 sent = self.reminders.run(self.now().date())
                 for mail in sent:
                     if self.on_reminder is not None:

@@ -104,6 +104,8 @@ class WebhookSender:
     def run_once(self) -> int:
         """Claim one round of due messages, send them (in parallel, over HTTP only), then
         record every outcome in one transaction; how many were attempted."""
+        if not outbox.anything_pending(self.store):
+            return 0
         messages = outbox.claim(
             self.store, self.owner, self.now(), self.lease, CLAIM * self.concurrency
         )
