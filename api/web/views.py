@@ -15,6 +15,7 @@ from api.errors import Problem
 from api.integrity import NoCheckpoint
 from api.reads import FACTS, current_plan, jsonable, past_plan, read_visible, require_visible
 from api.routes.directory import visible_partner
+from api.routes.scores import all_partnerships, registered_by
 from api.services import Services
 from api.web.explain import COMPONENT_HELP, COMPONENT_TITLES, item_met, item_reason
 from ledger.domain import NotFound, Side
@@ -43,12 +44,11 @@ from projections.rules.scoring import (
     responsiveness,
     side_score,
 )
+from projections.rules.series import MAX_POINTS, series_days
 
 LEADERSHIP = frozenset({"leader", "admin", "auditor"})
 INTEGRITY = frozenset({"auditor", "admin"})
-COVERAGE_TARGET = Decimal("0.9")
 DRAFT_TOO_LONG_DAYS = 14
-TREND_WEEKS = 26
 TREND_BUDGET_SECONDS = 4.0
 """Seconds a trend request spends computing weeks not kept yet (it asks again for the rest)."""
 PAGE_TREND_SECONDS = 1.0
@@ -139,10 +139,7 @@ def load_partnerships(
     with services.reading() as cursor:
         rows = partners(cursor, partner_ids=visible, limit=1_000_000)
         facts = {UUID(p["id"]): FACTS.of_partner(cursor, UUID(p["id"])) for p in rows}
-        names = {}
-        for manager_id in {p["manager_id"] for p in rows}:
-            found = actor(cursor, UUID(manager_id))
-            names[manager_id] = found["name"] if found else manager_id
+        names = _names(cursor, {p["manager_id"] for p in rows})
     return rows, facts, names
 
 
@@ -189,9 +186,10 @@ def portfolio_page(
     """The leaders' dashboard: coverage against its target, the figures, managers, attention."""
     require_role(principal, LEADERSHIP, "the portfolio")
     day = as_of or today(services)
-    rows, facts, managers = load_partnerships(services, None)
-    figures = jsonable(portfolio(facts, day))
-    lines = partnership_lines(rows, facts, managers, day)
+    rows, facts, managers = leadership_partnerships(services)
+    figures = portfolio_figures(services, facts, day)
+    shown = registered_by(facts.registered, facts.plans, day)
+    lines = partnership_lines([r for r in rows if UUID(r["id"]) in shown], shown, managers, day)
     by_manager: dict[str, list[Partnership]] = {}
     for line in lines:
         by_manager.setdefault(line.manager_id, []).append(line)
@@ -214,7 +212,7 @@ def portfolio_page(
         facts, day, figures, past, today=today(services), budget_seconds=PAGE_TREND_SECONDS
     )
     coverage = figures["active_plan"]
-    target = figures.get("coverage_target", float(COVERAGE_TARGET))
+    target = figures["coverage_target"]
     return {
         "as_of": day,
         "figures": figures,
@@ -229,51 +227,83 @@ def portfolio_page(
     }
 
 
-def trend_days(last: date, weeks: int = TREND_WEEKS) -> list[date]:
-    """Weekly dates ending on ``last``."""
-    return [last - timedelta(days=7 * k) for k in range(weeks - 1, -1, -1)]
+@dataclass(frozen=True)
+class Everyone:
+    """Every partnership with its registration time, and its plans' score facts."""
+
+    registered: list[tuple[UUID, str]]
+    plans: dict[UUID, Sequence[PlanFacts]]
+
+
+def leadership_partnerships(services: Services) -> tuple[list[JSON], Everyone, dict[str, str]]:
+    """Every partner's row, every partnership's facts (read as the JSON portfolio reads them),
+    and the managers' names."""
+    services.catch_up()  # include what was written a moment ago
+    with services.reading() as cursor:
+        rows = partners(cursor, limit=1_000_000)
+        registered, plans = all_partnerships(cursor)
+        names = _names(cursor, {p["manager_id"] for p in rows})
+    return rows, Everyone(registered, plans), names
+
+
+def portfolio_figures(services: Services, everyone: Everyone, day: date) -> JSON:
+    """The leadership figures as of a day, as ``GET /v1/portfolio`` gives them."""
+    figures: JSON = jsonable(
+        portfolio(registered_by(everyone.registered, everyone.plans, day), day)
+    )
+    figures["coverage_target"] = services.server.coverage_target
+    return figures
 
 
 @dataclass
 class PastFigures:
     """Portfolio figures of past days, kept by the process that computed them.
 
-    As of a past day only the events recorded by its end count, so its figures never change;
-    only partnerships registered since change the shares' denominator, hence the key.
+    As of a past day only the events recorded and the partnerships registered by its end
+    count, so its figures never change; the partnership count is in the key all the same.
     """
 
     kept: dict[tuple[date, int], JSON] = field(default_factory=dict)
     limit: int = 1000
 
-    def has(self, day: date, facts: Mapping[UUID, Sequence[PlanFacts]]) -> bool:
+    def has(self, day: date, everyone: Everyone) -> bool:
         """Whether the figures of a past day are kept."""
-        return (day, len(facts)) in self.kept
+        return (day, len(everyone.registered)) in self.kept
 
-    def of(self, facts: Mapping[UUID, Sequence[PlanFacts]], day: date, today: date) -> JSON:
+    def of(self, everyone: Everyone, day: date, today: date) -> JSON:
         """The figures as of a day (a past one computed once per partnership count)."""
         if day >= today:
-            figures: JSON = jsonable(portfolio(facts, day))
-            return figures
-        key = (day, len(facts))
+            return _figures(everyone, day)
+        key = (day, len(everyone.registered))
         found = self.kept.get(key)
         if found is None:
             if len(self.kept) >= self.limit:
                 self.kept.clear()
-            found = self.kept[key] = jsonable(portfolio(facts, day))
+            found = self.kept[key] = _figures(everyone, day)
         return found
 
 
+def _figures(everyone: Everyone, day: date) -> JSON:
+    figures: JSON = jsonable(
+        portfolio(registered_by(everyone.registered, everyone.plans, day), day)
+    )
+    return figures
+
+
 def trend_point(figures: JSON) -> JSON:
-    """One week of the portfolio trend."""
+    """One point of the portfolio trend, as ``GET /v1/portfolio/series`` gives it."""
     return {
         "as_of": figures["as_of"],
+        "partnerships": figures["partnerships"],
         "active_plan_share": figures["active_plan"]["share"],
+        "all_metrics_agreed_share": figures["all_metrics_agreed"]["share"],
+        "reviewed_recently_share": figures["reviewed_recently"]["share"],
         "mean_score": figures["mean_score"],
     }
 
 
 def portfolio_trend(
-    facts: Mapping[UUID, Sequence[PlanFacts]],
+    everyone: Everyone,
     day: date,
     today_figures: JSON,
     past: PastFigures,
@@ -281,15 +311,15 @@ def portfolio_trend(
     today: date,
     budget_seconds: float,
 ) -> tuple[list[JSON], bool]:
-    """Coverage and mean scores over the last 26 weeks (the portfolio rules as of each week),
+    """The figures every 7 days over the last 26 weeks (the series route's dates and rules),
     and whether every week is there: weeks not kept yet are computed, oldest first, for at
     most ``budget_seconds`` (the page asks for the rest, so no request runs long)."""
     deadline = clock.monotonic() + budget_seconds
     points: list[JSON] = []
-    for when in trend_days(day)[:-1]:
-        if not past.has(when, facts) and clock.monotonic() >= deadline:
+    for when in series_days(None, day, 7)[:-1]:
+        if not past.has(when, everyone) and clock.monotonic() >= deadline:
             return points, False
-        points.append(trend_point(past.of(facts, when, today)))
+        points.append(trend_point(past.of(everyone, when, today)))
     return [*points, trend_point(today_figures)], True
 
 
@@ -299,16 +329,16 @@ def portfolio_trend_part(
     """The portfolio's trend alone (the page loads it after itself when it takes long)."""
     require_role(principal, LEADERSHIP, "the portfolio")
     day = as_of or today(services)
-    _, facts, _ = load_partnerships(services, None)
-    figures = jsonable(portfolio(facts, day))
+    _, everyone, _ = leadership_partnerships(services)
+    figures = portfolio_figures(services, everyone, day)
     trend, complete = portfolio_trend(
-        facts, day, figures, past, today=today(services), budget_seconds=TREND_BUDGET_SECONDS
+        everyone, day, figures, past, today=today(services), budget_seconds=TREND_BUDGET_SECONDS
     )
     return {
         "as_of": day,
         "trend": trend,
         "trend_complete": complete,
-        "target": figures.get("coverage_target", float(COVERAGE_TARGET)),
+        "target": figures["coverage_target"],
     }
 
 
@@ -564,23 +594,17 @@ def raise_it(document: JSON, facts: PlanFacts, side: Side, day: date) -> list[st
 
 
 def plan_trend(facts: PlanFacts, day: date) -> list[JSON]:
-    """Each side's score every week from the plan's activation to the day (the score rules)."""
+    """Each side's score every 7 days back from the day to the plan's activation (the points
+    of ``GET /v1/plans/{id}/accountability/series``)."""
     activated = activation(facts, day)
     if activated is None:
         return []
+    start = max(activated, day - timedelta(days=7 * (MAX_POINTS - 1)))
     points = []
-    when = activated
-    while when <= day:
-        points.append(_trend_point(facts, when))
-        when += timedelta(days=7)
-    if not points or points[-1]["as_of"] != day.isoformat():
-        points.append(_trend_point(facts, day))
-    return points[-200:]
-
-
-def _trend_point(facts: PlanFacts, when: date) -> JSON:
-    scores = {s.value: side_score(facts, s, when).score for s in Side}
-    return {"as_of": when.isoformat(), **{k: jsonable(v) for k, v in scores.items()}}
+    for when in series_days(start, day, 7):
+        scores = {s.value: side_score(facts, s, when).score for s in Side}
+        points.append({"as_of": when.isoformat(), **jsonable(scores)})
+    return points
 
 
 def _actor_ids(document: JSON, events: list[JSON]) -> set[str]:

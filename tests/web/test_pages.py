@@ -3,6 +3,7 @@ small screens, offline API docs and the security headers."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -94,6 +95,16 @@ def test_a_leader_at_home_lands_on_the_portfolio_with_its_charts(
             ".map(c => c.dataset.drawn === 'yes' && Chart.getChart(c) !== undefined)"
         )
         assert drawn == [True, True]
+        # the page's trend and coverage are the API's series and portfolio, point for point
+        shown = json.loads(
+            page.locator("canvas[data-chart=portfolio-trend]").get_attribute("data-points") or ""
+        )
+        series = site.api("leader", "GET", "/v1/portfolio/series")
+        assert shown == series["points"]
+        figures = site.api("leader", "GET", "/v1/portfolio")
+        coverage = f"({figures['active_plan']['count']} of {figures['partnerships']})"
+        assert coverage in page.locator(".coverage").inner_text()
+        assert f"{figures['coverage_target'] * 100:.0f}%" in page.locator(".coverage").inner_text()
         assert page.locator("table").filter(has_text="Vendor-side score").is_visible()
     finally:
         context.close()
@@ -171,6 +182,14 @@ def test_every_score_item_explains_itself_and_links_to_the_deciding_events(
         assert target.startswith("#event-")
         assert page.locator(target).count() == 1  # the history entry it points at
         assert page.get_by_role("heading", name="What would raise it").first.is_visible()
+        shown = json.loads(
+            page.locator("canvas[data-chart=plan-trend]").get_attribute("data-points") or ""
+        )
+        since = plan["activated_at"][:10]
+        series = site.api(
+            "partner", "GET", f"/v1/plans/{plan['id']}/accountability/series?from={since}"
+        )
+        assert shown == series["points"]  # the trend is the API's series
     finally:
         context.close()
 
