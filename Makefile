@@ -21,6 +21,13 @@ $(NODE_STAMP): package.json package-lock.json
 
 install: $(STAMP) $(NODE_STAMP)
 
+# openapi-python-client (for tests/api/test_generated_client.py) pins an older typer than the
+# command line's, so it gets a virtual environment of its own.
+GENERATOR := $(VENV)/generator/bin/openapi-python-client
+$(GENERATOR): | $(STAMP)
+	$(PYTHON) -m venv $(VENV)/generator
+	$(VENV)/generator/bin/python -m pip install --quiet 'openapi-python-client>=0.29,<0.30'
+
 # The browser tests drive Debian's Chromium (Playwright cannot download browsers here).
 chromium:
 	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
@@ -30,7 +37,7 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict $(PACKAGES)
 
-test: lint chromium
+test: lint chromium $(GENERATOR)
 	$(BIN)/pytest
 
 # The key that signs checkpoints (docs/integrity.md); made on the first `make run`.

@@ -8,6 +8,7 @@ from typing import Any
 
 import structlog
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 
 from api import errors
 from api.config import ServerSettings
@@ -30,6 +31,12 @@ Authenticate with `Authorization: Bearer <token>`. Errors are `application/probl
 Every POST accepts an `Idempotency-Key`; plan responses carry `ETag: "<version>"` and plan
 commands accept `If-Match`.
 """
+
+
+def operation_id(route: APIRoute) -> str:
+    """An operation's id is its route function's name (``report_progress``): generated
+    clients get functions named like the API's own verbs."""
+    return route.name
 
 
 def create_app(
@@ -69,6 +76,7 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,  # served by api.web from installed packages: they work offline
         redoc_url=None,
+        generate_unique_id_function=operation_id,
     )
     app.state.metrics = metrics
     generate = app.openapi

@@ -22,7 +22,6 @@ class ServerSettings:
     max_body_bytes: int = 64 * 1024
     read_your_writes_timeout: float = 5.0
     poll_interval: float = 0.1
-    idempotency_lease_seconds: float = 30.0
     request_timeout: float = 15.0
     """Seconds after which a request that has not answered gets 503 (docs/reliability.md)."""
     coverage_target: float = 0.9
@@ -43,9 +42,6 @@ class ServerSettings:
                 env, "COUNTERPART_READ_YOUR_WRITES_TIMEOUT", cls.read_your_writes_timeout
             ),
             poll_interval=_number(env, "COUNTERPART_POLL_INTERVAL", cls.poll_interval),
-            idempotency_lease_seconds=_number(
-                env, "COUNTERPART_IDEMPOTENCY_LEASE_SECONDS", cls.idempotency_lease_seconds
-            ),
             request_timeout=_number(env, "COUNTERPART_REQUEST_TIMEOUT", cls.request_timeout),
             coverage_target=_share(env, "COUNTERPART_COVERAGE_TARGET", cls.coverage_target),
         )

@@ -4,28 +4,22 @@ from __future__ import annotations
 
 import base64
 import binascii
-import contextlib
-from collections.abc import Callable, Sequence
+import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
-import structlog
 from fastapi import Depends, Header, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 
 from api.auth import Principal, authenticate
 from api.errors import Problem
-from api.idempotency import Recorded, Reservation, check_key, fingerprint
+from api.idempotency import check_key, fingerprint
 from api.services import Services
-from api.views import actor_view, partner_view
-from ledger.domain import Actor, LedgerError, Partner, Plan
-from ledger.domain.base import LedgerAggregate
-from projections.models.plan_view import plan_view
-from projections.rules.live_pace import paces
-from projections.runtime.embedded import UNAVAILABLE
+from ledger.commands import Answer, Context, Done, Keyed
+from ledger.commands import Command as LedgerCommand
 
 bearer = HTTPBearer(
     auto_error=False,
@@ -143,8 +137,9 @@ def parse_if_match(value: str | None) -> int | None:
     return int(text)
 
 
-CLOCK_SKEW = 60.0
-"""Seconds by which the clocks of two server processes may disagree (bounds a search)."""
+def serialised(value: Any) -> bytes:
+    """A JSON body, as FastAPI's JSONResponse writes it."""
+    return json.dumps(value, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
 
 
 @dataclass
@@ -156,130 +151,57 @@ class Command:
     principal: Principal
     idempotency_key: str | None
     if_match: str | None
-    recorded_request_id: str | None = None
-    """Set when this request runs again the command of an earlier attempt with its key."""
 
     @property
     def request_id(self) -> str:
-        """The request id recorded on every event: this request's (from X-Request-ID or
-        generated), or, for a retry that runs the command of an earlier attempt that never
-        answered, that attempt's, so that every attempt of one command records one id."""
-        if self.recorded_request_id is not None:
-            return self.recorded_request_id
+        """The request id recorded on every event (from X-Request-ID or generated)."""
         state = self.request.scope.get("state", {})
         return str(state.get("request_id") or "")
 
-    @property
-    def expected_version(self) -> int | None:
-        """The plan version the caller expects (If-Match)."""
-        return parse_if_match(self.if_match)
+    def handle(
+        self,
+        command: LedgerCommand,
+        status: int,
+        render: Callable[[Done], Result],
+        body: BaseModel | None = None,
+    ) -> Response:
+        """Handle the command; the response is rendered once from the changed aggregate
+        (before the save, so that with an Idempotency-Key it is stored in the same
+        transaction as the events) and serialised once. A repeat of a key gets the first
+        response, marked ``Idempotent-Replayed``."""
+        keyed = None
+        if self.idempotency_key is not None:
+            printed = fingerprint(
+                self.request.method,
+                self.request.url.path,
+                None if body is None else body.model_dump(mode="json"),
+            )
+            keyed = Keyed(self.principal.id, check_key(self.idempotency_key), printed)
 
-    def run(
-        self, body: BaseModel | None, status: int, action: Callable[[], Result]
-    ) -> JSONResponse:
-        """Run the action once per Idempotency-Key; repeats get the first response."""
-        if self.idempotency_key is None:
-            result = action()
-            return JSONResponse(result.body, status_code=status, headers=result.headers)
-        key = check_key(self.idempotency_key)
-        print_ = fingerprint(
-            self.request.method,
-            self.request.url.path,
-            None if body is None else body.model_dump(mode="json"),
+        def answer(done: Done) -> Answer:
+            result = render(done)
+            kept = None if result.replay_body is None else serialised(result.replay_body)
+            return Answer(status, serialised(result.body), result.headers, kept)
+
+        context = Context(
+            self.principal.id,
+            self.request_id,
+            parse_if_match(self.if_match),
+            keyed,
+            answer,
         )
-        store = self.services.idempotency
-        begun = store.begin(str(self.principal.id), key, print_, self.request_id)
-        if isinstance(begun, Reservation) and begun.recovering:
-            taken = begun
-            try:
-                begun = self._recover(taken, status)
-            except BaseException:
-                with contextlib.suppress(*UNAVAILABLE):  # the next repeat looks again
-                    store.abandon(taken)
-                raise
-        if isinstance(begun, Recorded):
-            return JSONResponse(
-                begun.body,
-                status_code=begun.status,
-                headers={**begun.headers, "Idempotent-Replayed": "true"},
-            )
-        saved = self.services.app.last_saved_position()
-        try:
-            result = action()
-        except BaseException as error:
-            # A refusal stored nothing: the key is free again. Anything else (the database
-            # went away mid-way, possibly after a commit it could not confirm, or after the
-            # events were stored) keeps the key: a repeat takes it over at once and answers
-            # from the stored events if there are any, rather than running the command twice.
-            stored = self.services.app.last_saved_position() != saved
-            refused = isinstance(error, LedgerError | Problem) and not stored
-            with contextlib.suppress(*UNAVAILABLE):
-                (store.release if refused else store.abandon)(begun)
-            raise
-        replay = result.body if result.replay_body is None else result.replay_body
-        try:
-            store.complete(begun, Recorded(status, replay, result.headers))
-        except BaseException:
-            with contextlib.suppress(*UNAVAILABLE):  # the next repeat answers from the events
-                store.abandon(begun)
-            raise
-        return JSONResponse(result.body, status_code=status, headers=result.headers)
-
-    def _recover(self, reservation: Reservation, status: int) -> Recorded | Reservation:
-        """A retry took over the key of an attempt that never answered: if that attempt
-        stored its command, record and return the answer it would have given; otherwise
-        run the command, recording the first attempt's request id on its events."""
-        services = self.services
-        if reservation.ledger_head is not None:
-            until = datetime.fromtimestamp(reservation.started_at + CLOCK_SKEW, UTC)
-            events = services.app.events_of_request(
-                reservation.request_id,
-                self.principal.id,
-                after=reservation.ledger_head,
-                until=until,
-            )
-            if events:
-                recorded = answer_from_events(services, events, status)
-                services.idempotency.complete(reservation, recorded)
-                structlog.get_logger("counterpart.api").warning(
-                    "idempotent_command_recovered",
-                    first_request_id=reservation.request_id,
-                    positions=len(events),
-                )
-                return recorded
-        self.recorded_request_id = reservation.request_id
-        return reservation
+        done = self.services.app.handle(command, context)
+        given = done.answer
+        if given is None:  # pragma: no cover - every context here renders an answer
+            msg = "the command gave no answer"
+            raise RuntimeError(msg)
+        if done.replayed:
+            headers = {**given.headers, "Idempotent-Replayed": "true"}
+            return Response(given.replayed_body, given.status, headers, JSON)
+        return Response(given.body, given.status, given.headers, JSON)
 
 
-def answer_from_events(
-    services: Services, events: Sequence[LedgerAggregate.Event], status: int
-) -> Recorded:
-    """The answer a command gave (as a replay gives it), rebuilt from the events it stored.
-
-    Plans answer the plan as the command left it (with ETag); a registered actor answers
-    itself with ``token: null``, an issued token ``{"token": null}`` (tokens are never kept),
-    a revocation the actor, a partner registration the partner.
-    """
-    last = events[-1]
-    aggregate: Any = services.app.repository.get(
-        last.originator_id, version=last.originator_version
-    )
-    if isinstance(aggregate, Plan):
-        body = plan_view(aggregate)
-        found = paces(aggregate, services.app.clock.now().date())
-        for metric in body["metrics"]:
-            metric["pace"] = found.get(metric["id"])
-        return Recorded(status, body, {"ETag": f'"{body["version"]}"'})
-    if isinstance(aggregate, Actor):
-        if any(event.originator_version == 1 for event in events):
-            return Recorded(status, {**actor_view(aggregate), "token": None}, {})
-        if isinstance(last, Actor.TokenIssued):
-            return Recorded(status, {"token": None}, {})
-        return Recorded(status, actor_view(aggregate), {})
-    if isinstance(aggregate, Partner):
-        return Recorded(status, partner_view(aggregate), {})
-    msg = f"no answer is known for the events of {type(aggregate).__name__}"  # pragma: no cover
-    raise TypeError(msg)  # pragma: no cover
+JSON = "application/json"
 
 
 async def get_command(

@@ -20,6 +20,7 @@ from ledger.domain import (
     RuleViolation,
     VersionMismatch,
 )
+from ledger.idempotency import KeyReused
 from projections.runtime.embedded import UNAVAILABLE
 
 PROBLEM_JSON = "application/problem+json"
@@ -27,6 +28,7 @@ TYPE_PREFIX = "urn:counterpart:problem:"
 
 # The one table: domain error class -> (status, type slug, title). Most specific first.
 DOMAIN_ERRORS: list[tuple[type[LedgerError], int, str, str]] = [
+    (KeyReused, 422, "idempotency-key-reused", "Idempotency-Key reused"),
     (NotFound, 404, "not-found", "Not found"),
     (Forbidden, 403, "forbidden", "Not allowed"),
     (InvalidInput, 422, "invalid-input", "Invalid input"),

@@ -104,9 +104,10 @@ def past_plan(services: Services, plan: Plan) -> JSON:
 
 def plan_result(services: Services, plan: Plan) -> Result:
     """A command's response: the plan as the command left it, rendered from the aggregate
-    it saved (read-your-writes without waiting for the projections)."""
+    it saves (read-your-writes without waiting for the projections), with paces as of the
+    day the command was recorded."""
     body = plan_view(plan)
-    found = paces(plan, today(services))
+    found = paces(plan, plan.modified_on.date())
     for metric in body["metrics"]:
         metric["pace"] = found.get(metric["id"])
     return Result(body, etag(body))

@@ -413,13 +413,20 @@ class SideScore(BaseModel):
     history: list[HistoryEntry]
 
 
+class SideScores(BaseModel):
+    """The vendor's and the partner's score."""
+
+    vendor: SideScore
+    partner: SideScore
+
+
 class Accountability(BaseModel):
     """Both sides' scores of a plan as of a date."""
 
     plan_id: UUID
     as_of: date
     rule_version: int
-    sides: dict[SideName, SideScore]
+    sides: SideScores
 
 
 class PartnershipSide(BaseModel):
@@ -429,12 +436,19 @@ class PartnershipSide(BaseModel):
     plans: list[dict[str, Any]]
 
 
+class PartnershipSides(BaseModel):
+    """The vendor's and the partner's partnership score."""
+
+    vendor: PartnershipSide
+    partner: PartnershipSide
+
+
 class PartnerAccountability(BaseModel):
     """A partnership's scores per side."""
 
     partner_id: UUID
     as_of: date
-    sides: dict[SideName, PartnershipSide]
+    sides: PartnershipSides
 
 
 class ManagerAccountability(BaseModel):

@@ -7,7 +7,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from api.config import ServerSettings
-from api.idempotency import Idempotency, ledger_head_query
 from api.integrity import Integrity
 from api.web.sessions import SignIns
 from ledger.application import Counterpart
@@ -28,7 +27,6 @@ class Services:
     app: Counterpart
     store: ReadStore
     runner: Runner
-    idempotency: Idempotency
     integrity: Integrity
     embedded: EmbeddedProjections | None = None
     on_appended: list[Callable[[int], None]] = field(default_factory=list)
@@ -48,16 +46,9 @@ class Services:
                 embedded = None
                 runner = Runner(app, store, all_projections(app))
             runner.setup()
-            events_table = str(getattr(app.recorder, "events_table_name", "stored_events"))
-            idempotency = Idempotency(
-                store,
-                server.idempotency_lease_seconds,
-                ledger_head_query(store.dialect, events_table),
-            )
-            idempotency.create()
             SignIns(store).create()
             integrity = Integrity.open(app, settings)
-            services = cls(settings, server, app, store, runner, idempotency, integrity, embedded)
+            services = cls(settings, server, app, store, runner, integrity, embedded)
             app.on_saved = services._appended
             if embedded is not None:
                 embedded.start()

@@ -1,51 +1,41 @@
-"""The Counterpart application: every command, plan time travel, persistence wiring."""
+"""The Counterpart application: one ``handle`` for every command, loading, time travel, wiring."""
 
 from __future__ import annotations
 
-import copy
+import contextlib
 import threading
-from collections.abc import Callable, Iterable, Sequence
-from datetime import date, datetime
-from decimal import Decimal
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import (
-    AggregateNotFoundError,
-    Application,
-    ProcessingEvent,
-)
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import DomainEventProtocol, MutableOrImmutableAggregate
 from eventsourcing.persistence import IntegrityError, JSONTranscoder, Notification, Recording
 from eventsourcing.utils import Environment, EnvType
 
-from ledger.checkout import Checkout
+from ledger import handlers
 from ledger.clock import Clock, SystemClock
+from ledger.commands import Command, Context, Done, PlanCommand
 from ledger.domain import (
     OPERATOR,
     Acting,
     Actor,
-    AdjustmentKind,
     ConcurrencyConflict,
     InvalidInput,
     LedgerError,
-    MetricSpec,
     NotFound,
-    OutOfScope,
     Partner,
     Plan,
-    Role,
-    VersionMismatch,
 )
 from ledger.domain.base import LedgerAggregate
+from ledger.idempotency import Kept, KeyReused, Recorded
 from ledger.persistence import library_env
 from ledger.settings import Settings
-from ledger.tokens import hash_token, new_token
+from ledger.shortcuts import Shortcuts
 from ledger.transcodings import register_all
 
 A = TypeVar("A", bound=LedgerAggregate)
-R = TypeVar("R")
-PlanCommand = Callable[[Plan, Acting, Partner], R]
 
 SNAPSHOT_INTERVAL = 25
 """Plans are snapshotted every 25 events; docs/performance.md has the measurement."""
@@ -54,14 +44,9 @@ PLAN_LOCKS = 64
 LIBRARY_ATTEMPTS = 10
 """The eventsourcing PostgreSQL recorder tries each query this many times on a connection
 error; each try waits at most this fraction of the connect timeout for a connection."""
-SHARED_PLAN_COMMANDS = 20
-"""After another process changed a plan under its kept copy, this many commands load it fresh
-first (a query) rather than try the kept copy (a conflicting insert, then the same load)."""
-REQUEST_SCAN_BATCH = 500
-"""Events read per query while looking for the events of a request (``events_of_request``)."""
 
 
-class Counterpart(Application[UUID]):
+class Counterpart(Shortcuts, Application[UUID]):
     """The ledger of mutual accountability: actors, partners and their plans."""
 
     name = "counterpart"
@@ -71,12 +56,7 @@ class Counterpart(Application[UUID]):
         self.settings = settings or Settings.from_env()
         self.clock: Clock = clock or SystemClock()
         self._saved = threading.local()
-        self._plans: Checkout[Plan] = Checkout(self.settings.cache_size)
-        self._identities: Checkout[Actor] = Checkout(self.settings.cache_size)
         self._plan_locks = [threading.Lock() for _ in range(PLAN_LOCKS)]
-        self._shared: dict[UUID, int] = {}
-        """Plans whose kept copy went stale (another process wrote): commands left to load
-        them fresh (one query for the newer events) instead of trying the kept copy first."""
         self.on_saved: Callable[[int], None] | None = None
         """Told how many events each save stored (a server counts them for its metrics)."""
         super().__init__(env=library_env(self.settings))
@@ -90,9 +70,16 @@ class Counterpart(Application[UUID]):
     # ---------------------------------------------------------------- wiring
 
     def construct_env(self, name: str, env: EnvType | None = None) -> Environment:
-        """Configure from the settings only, never from stray process environment."""
+        """Configure from the settings only, never from stray process environment.
+
+        The library's aggregate cache is the one cache: it keeps each saved aggregate (no
+        fast-forward query before a command, no copy); a copy gone stale because another
+        process wrote makes the save conflict, and the command runs again on a fresh load.
+        """
         values = dict(type(self).env)
         values["IS_SNAPSHOTTING_ENABLED"] = "y"
+        values["AGGREGATE_CACHE_FASTFORWARD"] = "n"
+        values["DEEPCOPY_FROM_AGGREGATE_CACHE"] = "n"
         values.update(env or {})
         return Environment(name, values)
 
@@ -106,10 +93,14 @@ class Counterpart(Application[UUID]):
         *objs: MutableOrImmutableAggregate[UUID] | Any,
         **kwargs: Any,
     ) -> list[Recording[UUID]]:
-        """Store the pending events; a stale write raises ConcurrencyConflict, storing nothing."""
+        """Store the pending events (with ``kept``: a key's answer; ``checked``: versions
+        read) in one transaction; a conflict raises ConcurrencyConflict, storing nothing."""
         try:
             recordings = super().save(*objs, **kwargs)
         except IntegrityError:
+            for obj in objs:
+                if isinstance(obj, LedgerAggregate):
+                    self._forget(obj.id)
             msg = "someone else changed this first; re-read it and try again"
             raise ConcurrencyConflict(msg) from None
         if recordings:
@@ -178,43 +169,6 @@ class Counterpart(Application[UUID]):
         position: int = getattr(self._saved, "position", 0)
         return position
 
-    def events_of_request(
-        self, request_id: str, actor_id: UUID, *, after: int, until: datetime
-    ) -> list[LedgerAggregate.Event]:
-        """The events that a request of this actor caused, oldest first.
-
-        Looks at the events after global position ``after``, up to the first batch that
-        reaches past the recorded time ``until`` (so the search stays bounded however late it
-        runs). A retry asks this before running again the command of an attempt that died
-        without answering: events found mean that attempt's command was stored.
-        """
-        needle = request_id.encode("utf-8")
-        # The fast filter looks for the id in the stored JSON: valid for ids JSON writes as is.
-        exact = request_id.isascii() and request_id.isprintable() and '"' not in request_id
-        exact = exact and "\\" not in request_id
-        found: list[LedgerAggregate.Event] = []
-        position = after
-        while batch := self.recorder.select_notifications(
-            start=position + 1, limit=REQUEST_SCAN_BATCH
-        ):
-            for notification in batch:
-                if exact and needle not in notification.state:
-                    continue
-                event = self.mapper.to_domain_event(notification)
-                if (
-                    isinstance(event, LedgerAggregate.Event)
-                    and event.request_id == request_id
-                    and event.actor.id == actor_id
-                ):
-                    found.append(event)
-            position = batch[-1].id
-            if len(batch) < REQUEST_SCAN_BATCH:
-                break
-            last = self.mapper.to_domain_event(batch[-1])
-            if isinstance(last, LedgerAggregate.Event) and last.timestamp > until:
-                break
-        return found
-
     def _take_snapshots(self, processing_event: ProcessingEvent[UUID]) -> None:
         """Snapshot plans from the saved aggregate in memory, instead of replaying it again."""
         snapshots = []
@@ -222,8 +176,7 @@ class Counterpart(Application[UUID]):
             aggregate = processing_event.aggregates.get(event.originator_id)
             if not isinstance(aggregate, Plan):
                 continue
-            interval = self.snapshotting_intervals.get(Plan)
-            if not interval or event.originator_version % interval:
+            if event.originator_version % SNAPSHOT_INTERVAL:
                 continue
             if aggregate.version == event.originator_version:
                 snapshots.append(Plan.Snapshot.take(aggregate))
@@ -234,8 +187,24 @@ class Counterpart(Application[UUID]):
 
     # ------------------------------------------------------------- loading
 
-    def _get(self, kind: type[A], aggregate_id: UUID, version: int | None = None) -> A:
+    def _forget(self, aggregate_id: UUID) -> None:
+        """Drop an aggregate from the cache (its next load reads the store)."""
+        cache = self.repository.cache
+        if cache is not None:
+            with contextlib.suppress(KeyError):
+                cache.get(aggregate_id, evict=True)
+
+    def load(
+        self, kind: type[A], aggregate_id: UUID, version: int | None = None, *, fresh: bool = False
+    ) -> A:
+        """An aggregate from the cache (``fresh``: from the store), or NotFound.
+
+        The aggregate returned for the current version is the cached one: read it, or change
+        it through ``handle`` only.
+        """
         noun = kind.__name__.lower()
+        if fresh:
+            self._forget(aggregate_id)
         try:
             aggregate: object = self.repository.get(aggregate_id, version=version)
         except AggregateNotFoundError:
@@ -247,31 +216,25 @@ class Counterpart(Application[UUID]):
         return aggregate
 
     def get_actor(self, actor_id: UUID) -> Actor:
-        """The actor with this id."""
-        return self._get(Actor, actor_id)
+        """The actor with this id, as stored now."""
+        return self.load(Actor, actor_id, fresh=True)
 
     def get_partner(self, partner_id: UUID) -> Partner:
-        """The partner with this id."""
-        return self._get(Partner, partner_id)
-
-    def _partner_to_read(self, partner_id: UUID) -> Partner:
-        """The partner, brought up to date from the store but not copied: for reading only
-        (who is party to it), never for changing it."""
-        try:
-            aggregate: object = self.repository.get(partner_id, deepcopy_from_cache=False)
-        except AggregateNotFoundError:
-            aggregate = None
-        if not isinstance(aggregate, Partner):
-            msg = f"partner {partner_id} not found"
-            raise NotFound(msg)
-        return aggregate
+        """The partner with this id, as stored now."""
+        return self.load(Partner, partner_id, fresh=True)
 
     def get_plan(self, plan_id: UUID, version: int | None = None) -> Plan:
-        """The plan now, or as it was after its ``version``-th event."""
+        """The plan as stored now (another process may have written since this one cached
+        it), or as it was after its ``version``-th event."""
         if version is not None and version < 1:
             msg = "version counts events from 1"
             raise InvalidInput(msg)
-        return self._get(Plan, plan_id, version)
+        return self.load(Plan, plan_id, version, fresh=version is None)
+
+    def stored_version(self, aggregate_id: UUID) -> int | None:
+        """The version of an aggregate's last stored event (None if it has none)."""
+        latest = self.recorder.select_events(aggregate_id, desc=True, limit=1)
+        return latest[0].originator_version if latest else None
 
     def plan_as_of(self, plan_id: UUID, at: datetime) -> Plan:
         """The plan as it was at a moment: every event recorded at or before ``at``.
@@ -279,7 +242,11 @@ class Counterpart(Application[UUID]):
         Recorded times never decrease within a plan, so the version is found by bisection
         over snapshot-backed loads rather than by replaying every event.
         """
-        current = self.get_plan(plan_id)
+        stored = self.stored_version(plan_id)
+        if stored is None:
+            msg = f"plan {plan_id} not found"
+            raise NotFound(msg)
+        current = self.get_plan(plan_id, stored)
         if current.modified_on <= at:
             return current
         low, high = 0, current.version  # version ``low`` is at or before ``at``; ``high`` after
@@ -294,464 +261,83 @@ class Counterpart(Application[UUID]):
             raise NotFound(msg)
         return self.get_plan(plan_id, low)
 
-    # -------------------------------------------------------- acting
+    def answer_of(self, actor_id: UUID, key: str) -> Recorded | None:
+        """The record of an actor's Idempotency-Key, if a command was stored with it."""
+        select: Callable[[UUID, str], Recorded | None] = self.recorder.select_answer  # type: ignore[attr-defined]
+        return select(actor_id, key)
 
-    def _now(self, *aggregates: LedgerAggregate) -> datetime:
+    # ------------------------------------------------------------ handling
+
+    def now(self, *aggregates: LedgerAggregate) -> datetime:
         """The recorded time: the clock, but never before an aggregate's last event."""
         return max([self.clock.now(), *(a.modified_on for a in aggregates)])
 
-    def _as_admin(self, actor_id: UUID | None, request_id: str | None) -> Acting:
+    def acting(self, actor_id: UUID | None, request_id: str | None, *, fresh: bool) -> Acting:
+        """An admin command's actor: the operator at the command line, or a stored actor."""
         if actor_id is None:
-            return Acting(actor=OPERATOR, at=self._now(), request_id=request_id)
-        actor = self.get_actor(actor_id)
-        return Acting(actor=actor.ref, at=self._now(), request_id=request_id)
+            return Acting(actor=OPERATOR, at=self.now(), request_id=request_id)
+        actor = self.load(Actor, actor_id, fresh=fresh)
+        return Acting(actor=actor.ref, at=self.now(), request_id=request_id)
 
-    def _identity(self, actor_id: UUID) -> Actor:
-        """The actor acting, from memory when seen before.
+    def handle(self, command: Command, context: Context | None = None) -> Done:
+        """Handle a command in one session: load, run the aggregate's method, save.
 
-        Only the immutable facts of an actor (id, role, side, partner) decide what it may do on
-        a plan, so a copy loaded once is good for good. Tokens are checked by the caller.
+        Commands on one plan in this process take turns. A command runs on the cached
+        aggregates first; refused or conflicting there, it runs once more on state loaded
+        from the store (another process may have written). With an Idempotency-Key, the
+        answer (``context.answer``) is stored with the events in one transaction, and a key
+        stored already is answered from its record (``Done.replayed``), storing nothing.
         """
-        actor = self._identities.take(actor_id) or self.get_actor(actor_id)
-        self._identities.put(actor_id, actor)
-        return actor
+        ctx = context or Context()
+        if isinstance(command, PlanCommand):
+            with self._plan_locks[hash(command.plan_id) % PLAN_LOCKS]:
+                return self._handled(command, ctx)
+        return self._handled(command, ctx)
 
-    def _on_plan(
-        self,
-        plan_id: UUID,
-        actor_id: UUID,
-        request_id: str | None,
-        expected_version: int | None,
-        command: PlanCommand[R],
-    ) -> tuple[Plan, R]:
-        """Run a plan command and save its events; returns the plan after it and the result.
-
-        Commands on the same plan in this process take turns, so they never conflict with
-        each other (only with other processes). The plan kept from the last command is used
-        when there is one (no query, no copy); if it was stale the save conflicts, and the
-        command runs once more on a fresh load (and the next few commands on that plan start
-        from a fresh load: other processes write it too).
-        """
-        with self._plan_locks[hash(plan_id) % PLAN_LOCKS]:
-            return self._on_plan_in_turn(plan_id, actor_id, request_id, expected_version, command)
-
-    def _on_plan_in_turn(
-        self,
-        plan_id: UUID,
-        actor_id: UUID,
-        request_id: str | None,
-        expected_version: int | None,
-        command: PlanCommand[R],
-    ) -> tuple[Plan, R]:
-        kept = self._plans.take(plan_id)
-        shared = self._shared.pop(plan_id, 0)
-        if shared > 1:  # another process writes this plan too: its kept copy is likely stale
-            self._shared[plan_id] = shared - 1
-        elif kept is not None:
-            done = self._attempt(kept, actor_id, request_id, expected_version, command)
-            if done is not None:
-                return done
-            if len(self._shared) >= self.settings.cache_size:
-                self._shared.clear()
-            self._shared[plan_id] = SHARED_PLAN_COMMANDS
-        fresh = self.get_plan(plan_id)
-        done = self._attempt(fresh, actor_id, request_id, expected_version, command, fresh=True)
-        if done is None:
-            msg = "someone else changed this plan first; re-read it and try again"
-            raise ConcurrencyConflict(msg)
-        return done
-
-    def _attempt(
-        self,
-        plan: Plan,
-        actor_id: UUID,
-        request_id: str | None,
-        expected_version: int | None,
-        command: PlanCommand[R],
-        *,
-        fresh: bool = False,
-    ) -> tuple[Plan, R] | None:
-        """One try of a plan command: None when the plan turned out stale or lost a race.
-
-        ``fresh``: the plan was just loaded, so an expected version ahead of it is a mismatch
-        (not a sign that a kept copy is behind).
-        """
-        try:
-            partner = self._partner_to_read(plan.partner_id)
+    def _handled(self, command: Command, ctx: Context) -> Done:
+        for fresh in (False, True):
             try:
-                by = partner.vouch(
-                    self._identity(actor_id), at=self._now(plan), request_id=request_id
-                )
-            except OutOfScope:
-                msg = f"plan {plan.id} not found"
-                raise OutOfScope(msg) from None
-            if expected_version is not None and expected_version != plan.version:
-                if plan.version < expected_version and not fresh:
-                    return None  # kept copy is behind what the caller saw: reload
-                raise VersionMismatch(expected_version, plan.version)
-            result = command(plan, by, partner)
-        except LedgerError:
-            self._plans.put(plan.id, plan)  # a refused command leaves the plan as it was
-            raise
-        try:
-            self.save(plan)
-        except ConcurrencyConflict:
+                step = handlers.run(self, command, ctx, fresh=fresh)
+            except LedgerError:
+                if not fresh:
+                    continue
+                replay = self._replay(ctx)
+                if replay is None:
+                    raise
+                return replay
+            done = step.done
+            try:
+                if ctx.answer is not None:
+                    done.answer = ctx.answer(done)
+                kept = None
+                if ctx.key is not None and done.answer is not None:
+                    kept = Kept(ctx.key, done.answer, ctx.request_id)
+                self.save(*step.changed, kept=kept, checked=step.checked)
+            except BaseException as error:
+                for aggregate in step.changed:  # its unsaved events must not reach a next save
+                    self._forget(aggregate.id)
+                if not isinstance(error, ConcurrencyConflict):
+                    raise
+                for aggregate_id in step.checked:
+                    self._forget(aggregate_id)
+                replay = self._replay(ctx)
+                if replay is not None:
+                    return replay
+                if fresh:
+                    raise
+                continue
+            return done
+        msg = "unreachable: the second run returns or raises"  # pragma: no cover
+        raise AssertionError(msg)  # pragma: no cover
+
+    def _replay(self, ctx: Context) -> Done | None:
+        """The recorded answer to the context's key, if a command was stored with it; a key
+        used for another request is refused (InvalidInput names it)."""
+        if ctx.key is None:
             return None
-        self._plans.put(plan.id, copy.deepcopy(plan))
-        return plan, result
-
-    # ------------------------------------------------- actors and partners
-
-    def register_actor(
-        self,
-        *,
-        name: str,
-        email: str,
-        role: Role,
-        partner_id: UUID | None = None,
-        by: UUID | None = None,
-        request_id: str | None = None,
-    ) -> tuple[Actor, str]:
-        """Register an actor and issue their first token; returns the actor and the token.
-
-        ``by`` is the registering admin; None is the operator at the command line.
-        """
-        acting = self._as_admin(by, request_id)
-        if partner_id is not None:
-            try:
-                self.get_partner(partner_id)
-            except NotFound:
-                msg = f"no partner with id {partner_id}"
-                raise InvalidInput(msg) from None
-        actor = Actor.register(name=name, email=email, role=role, partner_id=partner_id, by=acting)
-        token = new_token()
-        actor.issue_token(hash_token(token), by=acting)
-        self.save(actor)
-        return actor, token
-
-    def issue_token(
-        self, actor_id: UUID, *, by: UUID | None = None, request_id: str | None = None
-    ) -> str:
-        """Issue another token to an actor; older tokens stay valid until revoked."""
-        acting = self._as_admin(by, request_id)
-        actor = self.get_actor(actor_id)
-        token = new_token()
-        actor.issue_token(hash_token(token), by=acting)
-        self.save(actor)
-        return token
-
-    def revoke_tokens(
-        self, actor_id: UUID, *, by: UUID | None = None, request_id: str | None = None
-    ) -> Actor:
-        """Revoke every token of an actor."""
-        acting = self._as_admin(by, request_id)
-        actor = self.get_actor(actor_id)
-        actor.revoke_tokens(by=acting)
-        self.save(actor)
-        return actor
-
-    def register_partner(
-        self,
-        *,
-        name: str,
-        manager_id: UUID,
-        by: UUID | None = None,
-        request_id: str | None = None,
-    ) -> Partner:
-        """Register a partner organisation owned by a channel manager."""
-        acting = self._as_admin(by, request_id)
-        manager = self._existing_actor(manager_id, "manager_id")
-        partner = Partner.register(name=name, manager=manager, by=acting)
-        self.save(partner)
-        return partner
-
-    def reassign_manager(
-        self,
-        partner_id: UUID,
-        *,
-        manager_id: UUID,
-        by: UUID | None = None,
-        request_id: str | None = None,
-    ) -> Partner:
-        """Hand a partnership to another channel manager."""
-        acting = self._as_admin(by, request_id)
-        partner = self.get_partner(partner_id)
-        manager = self._existing_actor(manager_id, "manager_id")
-        partner.reassign_manager(manager, by=acting)
-        self.save(partner)
-        return partner
-
-    def _existing_actor(self, actor_id: UUID, field: str) -> Actor:
-        """An actor named in a request body (only its immutable facts are used)."""
-        try:
-            return self._identity(actor_id)
-        except NotFound:
-            msg = f"{field}: no actor with id {actor_id}"
-            raise InvalidInput(msg) from None
-
-    # ------------------------------------------------------------- plans
-
-    def draft_plan(
-        self,
-        *,
-        partner_id: UUID,
-        title: str,
-        period_start: date,
-        period_end: date,
-        objectives: Sequence[str] = (),
-        report_every_days: int = 14,
-        review_every_days: int = 30,
-        grace_days: int = 3,
-        actor_id: UUID,
-        request_id: str | None = None,
-    ) -> Plan:
-        """Draft a plan for a partnership (its manager or one of its contacts)."""
-        partner = self._partner_to_read(partner_id)
-        by = partner.vouch(self._identity(actor_id), at=self._now(), request_id=request_id)
-        plan = Plan.draft(
-            title=title,
-            period_start=period_start,
-            period_end=period_end,
-            objectives=list(objectives),
-            report_every_days=report_every_days,
-            review_every_days=review_every_days,
-            grace_days=grace_days,
-            by=by,
-        )
-        self.save(plan)
-        return plan
-
-    def propose_metric(
-        self,
-        plan_id: UUID,
-        spec: MetricSpec,
-        *,
-        actor_id: UUID,
-        request_id: str | None = None,
-        expected_version: int | None = None,
-    ) -> tuple[Plan, UUID]:
-        """Propose a metric on a draft plan; returns the plan and the new metric's id."""
-        return self._on_plan(
-            plan_id,
-            actor_id,
-            request_id,
-            expected_version,
-            lambda plan, by, _: plan.propose_metric(spec, by=by),
-        )
-
-    def revise_metric(
-        self,
-        plan_id: UUID,
-        metric_id: UUID,
-        spec: MetricSpec,
-        *,
-        actor_id: UUID,
-        request_id: str | None = None,
-        expected_version: int | None = None,
-    ) -> Plan:
-        """Revise a draft metric (a counter-proposal)."""
-        plan, _ = self._on_plan(
-            plan_id,
-            actor_id,
-            request_id,
-            expected_version,
-            lambda plan, by, _: plan.revise_metric(metric_id, spec, by=by),
-        )
-        return plan
-
-    def agree_metric(
-        self,
-        plan_id: UUID,
-        metric_id: UUID,
-        *,
-        actor_id: UUID,
-        request_id: str | None = None,
-        expected_version: int | None = None,
-    ) -> Plan:
-        """The caller's side agrees to a metric."""
-        plan, _ = self._on_plan(
-            plan_id,
-            actor_id,
-            request_id,
-            expected_version,
-            lambda plan, by, _: plan.agree_metric(metric_id, by=by),
-        )
-        return plan
-
-    def commit(
-        self,
-        plan_id: UUID,
-        *,
-        actor_id: UUID,
-        request_id: str | None = None,
-        expected_version: int | None = None,
-    ) -> Plan:
-        """The caller's side commits; the second commitment activates the plan."""
-        plan, _ = self._on_plan(
-            plan_id,
-            actor_id,
-            request_id,
-            expected_version,
-            lambda plan, by, _: plan.commit(by=by),
-        )
-        return plan
-
-    def report_progress(
-        self,
-        plan_id: UUID,
-        metric_id: UUID,
-        *,
-        value: Decimal,
-        as_of: date,
-        note: str | None = None,
-        evidence_url: str | None = None,
-        actor_id: UUID,
-        request_id: str | None = None,
-        expected_version: int | None = None,
-    ) -> Plan:
-        """The owner side reports a metric's value."""
-        plan, _ = self._on_plan(
-            plan_id,
-            actor_id,
-            request_id,
-            expected_version,
-            lambda plan, by, _: plan.report_progress(
-                metric_id, value=value, as_of=as_of, note=note, evidence_url=evidence_url, by=by
-            ),
-        )
-        return plan
-
-    def record_review(
-        self,
-        plan_id: UUID,
-        *,
-        held_on: date,
-        attendee_ids: Iterable[UUID],
-        notes: str | None = None,
-        decisions: str | None = None,
-        actor_id: UUID,
-        request_id: str | None = None,
-        expected_version: int | None = None,
-    ) -> tuple[Plan, UUID]:
-        """Record a review; attendees are the partnership's parties or vendor leaders."""
-        named = list(dict.fromkeys(attendee_ids))
-
-        def review(plan: Plan, by: Acting, partner: Partner) -> UUID:
-            attendees = [self._existing_actor(a, "attendee_ids") for a in named]
-            return plan.record_review(
-                held_on=held_on,
-                attendees=partner.attendees(attendees),
-                notes=notes,
-                decisions=decisions,
-                by=by,
-            )
-
-        return self._on_plan(plan_id, actor_id, request_id, expected_version, review)
-
-    def propose_adjustment(
-        self,
-        plan_id: UUID,
-        metric_id: UUID,
-        *,
-        kind: AdjustmentKind,
-        reason: str,
-        new_target: Decimal | None = None,
-        new_due_date: date | None = None,
-        actor_id: UUID,
-        request_id: str | None = None,
-        expected_version: int | None = None,
-    ) -> tuple[Plan, UUID]:
-        """Propose changing or retiring a metric of an active plan."""
-        return self._on_plan(
-            plan_id,
-            actor_id,
-            request_id,
-            expected_version,
-            lambda plan, by, _: plan.propose_adjustment(
-                metric_id,
-                kind=kind,
-                reason=reason,
-                new_target=new_target,
-                new_due_date=new_due_date,
-                by=by,
-            ),
-        )
-
-    def accept_adjustment(
-        self,
-        plan_id: UUID,
-        adjustment_id: UUID,
-        *,
-        reason: str | None = None,
-        actor_id: UUID,
-        request_id: str | None = None,
-        expected_version: int | None = None,
-    ) -> Plan:
-        """The other side accepts an adjustment."""
-        plan, _ = self._on_plan(
-            plan_id,
-            actor_id,
-            request_id,
-            expected_version,
-            lambda plan, by, _: plan.accept_adjustment(adjustment_id, reason=reason, by=by),
-        )
-        return plan
-
-    def reject_adjustment(
-        self,
-        plan_id: UUID,
-        adjustment_id: UUID,
-        *,
-        reason: str | None = None,
-        actor_id: UUID,
-        request_id: str | None = None,
-        expected_version: int | None = None,
-    ) -> Plan:
-        """The other side rejects an adjustment."""
-        plan, _ = self._on_plan(
-            plan_id,
-            actor_id,
-            request_id,
-            expected_version,
-            lambda plan, by, _: plan.reject_adjustment(adjustment_id, reason=reason, by=by),
-        )
-        return plan
-
-    def withdraw_adjustment(
-        self,
-        plan_id: UUID,
-        adjustment_id: UUID,
-        *,
-        reason: str | None = None,
-        actor_id: UUID,
-        request_id: str | None = None,
-        expected_version: int | None = None,
-    ) -> Plan:
-        """The proposing side withdraws its adjustment."""
-        plan, _ = self._on_plan(
-            plan_id,
-            actor_id,
-            request_id,
-            expected_version,
-            lambda plan, by, _: plan.withdraw_adjustment(adjustment_id, reason=reason, by=by),
-        )
-        return plan
-
-    def close_plan(
-        self,
-        plan_id: UUID,
-        *,
-        summary: str | None = None,
-        actor_id: UUID,
-        request_id: str | None = None,
-        expected_version: int | None = None,
-    ) -> Plan:
-        """Close a plan after its period; its metrics are graded met or missed."""
-        plan, _ = self._on_plan(
-            plan_id,
-            actor_id,
-            request_id,
-            expected_version,
-            lambda plan, by, _: plan.close(summary=summary, by=by),
-        )
-        return plan
+        found = self.answer_of(ctx.key.actor_id, ctx.key.key)
+        if found is None:
+            return None
+        if found.fingerprint != ctx.key.fingerprint:
+            raise KeyReused
+        return Done(None, None, found.answer, replayed=True)

@@ -22,6 +22,7 @@ from api.cli.common import (
 )
 from api.views import actor_view
 from api.web.sessions import SignIns
+from ledger.commands import IssueToken, RegisterActor, RevokeTokens
 from projections.models.directory import actor, actors
 from projections.runtime.store import ReadStore
 
@@ -50,10 +51,8 @@ def actors_add(
     chosen = parse_role(role)
     partner = None if partner_id is None else parse_uuid(partner_id, "--partner-id")
     with running() as runner, refusals():
-        actor, token = runner.app.register_actor(
-            name=name, email=email, role=chosen, partner_id=partner
-        )
-    echo_json({**actor_view(actor), "token": token})
+        done = runner.app.handle(RegisterActor(name, email, chosen, partner))
+    echo_json({**actor_view(done.aggregate), "token": done.result})
 
 
 @app.command("list")
@@ -79,8 +78,8 @@ def actors_token(
     """Issue a new token to an actor and print it as JSON; older tokens stay valid."""
     chosen = parse_uuid(actor_id, "ACTOR_ID")
     with running() as runner, refusals():
-        token = runner.app.issue_token(chosen)
-    echo_json({"token": token})
+        done = runner.app.handle(IssueToken(chosen))
+    echo_json({"token": done.result})
 
 
 @app.command("revoke")
@@ -90,7 +89,7 @@ def actors_revoke(
     """Revoke every token of an actor: none of them works any more."""
     chosen = parse_uuid(actor_id, "ACTOR_ID")
     with running() as runner, refusals():
-        actor = runner.app.revoke_tokens(chosen)
+        actor = runner.app.handle(RevokeTokens(chosen)).aggregate
     echo_json({"id": str(actor.id), "name": actor.name, "revoked": True})
 
 

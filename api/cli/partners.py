@@ -16,6 +16,7 @@ from api.cli.common import (
     running,
 )
 from api.views import partner_view
+from ledger.commands import RegisterPartner
 from projections.models.directory import partners
 
 app = typer.Typer(
@@ -33,8 +34,8 @@ def partners_add(
     """Register a partner organisation and print it as JSON."""
     manager = parse_uuid(manager_id, "--manager-id")
     with running() as runner, refusals():
-        partner = runner.app.register_partner(name=name, manager_id=manager)
-    echo_json(partner_view(partner))
+        done = runner.app.handle(RegisterPartner(name, manager))
+    echo_json(partner_view(done.aggregate))
 
 
 @app.command("list")

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
 from fastapi import APIRouter
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 
 from api import schemas
 from api.auth import Principal, can_see, require_role, visible_partners
 from api.deps import CommandDep, PageDep, PrincipalDep, Result, ServicesDep, page_of
 from api.views import actor_view, partner_view
+from ledger import commands as c
+from ledger.commands import Command as LedgerCommand
+from ledger.commands import Done
 from ledger.domain import NotFound, Role
 from projections.models.directory import partners
 
@@ -25,57 +30,52 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+def admin_command(
+    command: CommandDep,
+    ledger_command: LedgerCommand,
+    status: int,
+    render: Callable[[Done], Result],
+    body: BaseModel | None = None,
+) -> Response:
+    """Handle an admin command; its answer waits until the read models hold it (a new token
+    works, a revoked one stops working, as soon as the response says so)."""
+    response = command.handle(ledger_command, status, render, body)
+    command.services.settle()
+    return response
+
+
 @router.post("/actors", status_code=201, response_model=schemas.ActorWithToken, responses=ERRORS)
-def register_actor(body: schemas.ActorIn, command: CommandDep) -> JSONResponse:
+def register_actor(body: schemas.ActorIn, command: CommandDep) -> Response:
     """Register an actor and issue their first token (shown only in this response)."""
     require_role(command.principal, ADMIN, "registering actors")
+    registered = c.RegisterActor(body.name, body.email, Role(body.role), body.partner_id)
 
-    def action() -> Result:
-        actor, token = command.services.app.register_actor(
-            name=body.name,
-            email=body.email,
-            role=Role(body.role),
-            partner_id=body.partner_id,
-            by=command.principal.id,
-            request_id=command.request_id,
-        )
-        command.services.settle()  # the token works as soon as it is shown
-        view = actor_view(actor)
-        return Result({**view, "token": token}, replay_body={**view, "token": None})
+    def render(done: Done) -> Result:
+        view = actor_view(done.aggregate)
+        return Result({**view, "token": done.result}, replay_body={**view, "token": None})
 
-    return command.run(body, 201, action)
+    return admin_command(command, registered, 201, render, body)
 
 
 @router.post(
     "/actors/{actor_id}/tokens", status_code=201, response_model=schemas.TokenOut, responses=ERRORS
 )
-def issue_token(actor_id: UUID, command: CommandDep) -> JSONResponse:
+def issue_token(actor_id: UUID, command: CommandDep) -> Response:
     """Issue another token to an actor; older tokens stay valid until revoked."""
     require_role(command.principal, ADMIN, "issuing tokens")
 
-    def action() -> Result:
-        token = command.services.app.issue_token(
-            actor_id, by=command.principal.id, request_id=command.request_id
-        )
-        command.services.settle()
-        return Result({"token": token}, replay_body={"token": None})
+    def render(done: Done) -> Result:
+        return Result({"token": done.result}, replay_body={"token": None})
 
-    return command.run(None, 201, action)
+    return admin_command(command, c.IssueToken(actor_id), 201, render)
 
 
 @router.post("/actors/{actor_id}/revoke", response_model=schemas.ActorOut, responses=ERRORS)
-def revoke_tokens(actor_id: UUID, command: CommandDep) -> JSONResponse:
+def revoke_tokens(actor_id: UUID, command: CommandDep) -> Response:
     """Revoke every token of an actor: they stop working when this answers."""
     require_role(command.principal, ADMIN, "revoking tokens")
-
-    def action() -> Result:
-        actor = command.services.app.revoke_tokens(
-            actor_id, by=command.principal.id, request_id=command.request_id
-        )
-        command.services.settle()
-        return Result(actor_view(actor))
-
-    return command.run(None, 200, action)
+    render: Callable[[Done], Result] = lambda done: Result(actor_view(done.aggregate))  # noqa: E731
+    return admin_command(command, c.RevokeTokens(actor_id), 200, render)
 
 
 @router.get("/me", response_model=schemas.ActorOut, responses=ERRORS)
@@ -85,21 +85,12 @@ def me(principal: PrincipalDep) -> JSONResponse:
 
 
 @router.post("/partners", status_code=201, response_model=schemas.PartnerOut, responses=ERRORS)
-def register_partner(body: schemas.PartnerIn, command: CommandDep) -> JSONResponse:
+def register_partner(body: schemas.PartnerIn, command: CommandDep) -> Response:
     """Register a partner organisation owned by a channel manager."""
     require_role(command.principal, ADMIN, "registering partners")
-
-    def action() -> Result:
-        partner = command.services.app.register_partner(
-            name=body.name,
-            manager_id=body.manager_id,
-            by=command.principal.id,
-            request_id=command.request_id,
-        )
-        command.services.settle()
-        return Result(partner_view(partner))
-
-    return command.run(body, 201, action)
+    registered = c.RegisterPartner(body.name, body.manager_id)
+    render: Callable[[Done], Result] = lambda done: Result(partner_view(done.aggregate))  # noqa: E731
+    return admin_command(command, registered, 201, render, body)
 
 
 @router.get("/partners", response_model=schemas.PartnerList, responses=ERRORS)

@@ -6,11 +6,12 @@ from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
 
 from api import schemas
 from api.auth import visible_partners
-from api.deps import CommandDep, PageDep, PrincipalDep, Result, ServicesDep, page_of
+from api.deps import CommandDep, PageDep, PrincipalDep, ServicesDep, page_of
 from api.errors import Problem
 from api.reads import (
     current_plan,
@@ -22,6 +23,8 @@ from api.reads import (
     today,
 )
 from api.schemas import Moment
+from ledger import commands as c
+from ledger.commands import Command as LedgerCommand
 from ledger.domain import (
     AdjustmentKind,
     Direction,
@@ -64,27 +67,30 @@ def spec_of(body: schemas.MetricIn) -> MetricSpec:
     )
 
 
+def plan_command(
+    command: CommandDep, ledger_command: LedgerCommand, status: int, body: BaseModel | None = None
+) -> Response:
+    """Handle a plan command; the answer is the plan as the command left it, with ETag."""
+    services = command.services
+    return command.handle(
+        ledger_command, status, lambda done: plan_result(services, done.aggregate), body
+    )
+
+
 @router.post("", status_code=201, response_model=schemas.Plan, responses={**ERRORS, 201: PLAN})
-def draft_plan(body: schemas.PlanIn, command: CommandDep) -> JSONResponse:
+def draft_plan(body: schemas.PlanIn, command: CommandDep) -> Response:
     """Draft a plan for a partnership (its manager or one of its partner contacts)."""
-    services, principal = command.services, command.principal
-
-    def action() -> Result:
-        plan = services.app.draft_plan(
-            partner_id=body.partner_id,
-            title=body.title,
-            period_start=body.period_start,
-            period_end=body.period_end,
-            objectives=body.objectives,
-            report_every_days=body.report_every_days,
-            review_every_days=body.review_every_days,
-            grace_days=body.grace_days,
-            actor_id=principal.id,
-            request_id=command.request_id,
-        )
-        return plan_result(services, plan)
-
-    return command.run(body, 201, action)
+    drafted = c.DraftPlan(
+        partner_id=body.partner_id,
+        title=body.title,
+        period_start=body.period_start,
+        period_end=body.period_end,
+        objectives=tuple(body.objectives),
+        report_every_days=body.report_every_days,
+        review_every_days=body.review_every_days,
+        grace_days=body.grace_days,
+    )
+    return plan_command(command, drafted, 201, body)
 
 
 @router.get("", response_model=schemas.PlanList, responses=ERRORS)
@@ -148,20 +154,9 @@ def get_plan(
     response_model=schemas.Plan,
     responses={**ERRORS, 201: PLAN},
 )
-def propose_metric(plan_id: UUID, body: schemas.MetricIn, command: CommandDep) -> JSONResponse:
+def propose_metric(plan_id: UUID, body: schemas.MetricIn, command: CommandDep) -> Response:
     """Propose a metric on a draft plan (your side agrees to it by proposing it)."""
-
-    def action() -> Result:
-        plan, _ = command.services.app.propose_metric(
-            plan_id,
-            spec_of(body),
-            actor_id=command.principal.id,
-            request_id=command.request_id,
-            expected_version=command.expected_version,
-        )
-        return plan_result(command.services, plan)
-
-    return command.run(body, 201, action)
+    return plan_command(command, c.ProposeMetric(plan_id, spec_of(body)), 201, body)
 
 
 @router.put(
@@ -169,18 +164,9 @@ def propose_metric(plan_id: UUID, body: schemas.MetricIn, command: CommandDep) -
 )
 def revise_metric(
     plan_id: UUID, metric_id: UUID, body: schemas.MetricIn, command: CommandDep
-) -> JSONResponse:
+) -> Response:
     """Revise a draft metric: clears the other side's agreement and both commitments."""
-    plan = command.services.app.revise_metric(
-        plan_id,
-        metric_id,
-        spec_of(body),
-        actor_id=command.principal.id,
-        request_id=command.request_id,
-        expected_version=command.expected_version,
-    )
-    result = plan_result(command.services, plan)
-    return JSONResponse(result.body, headers=result.headers)
+    return plan_command(command, c.ReviseMetric(plan_id, metric_id, spec_of(body)), 200, body)
 
 
 @router.post(
@@ -188,36 +174,15 @@ def revise_metric(
     response_model=schemas.Plan,
     responses={**ERRORS, 200: PLAN},
 )
-def agree_metric(plan_id: UUID, metric_id: UUID, command: CommandDep) -> JSONResponse:
+def agree_metric(plan_id: UUID, metric_id: UUID, command: CommandDep) -> Response:
     """Your side agrees to a metric."""
-
-    def action() -> Result:
-        plan = command.services.app.agree_metric(
-            plan_id,
-            metric_id,
-            actor_id=command.principal.id,
-            request_id=command.request_id,
-            expected_version=command.expected_version,
-        )
-        return plan_result(command.services, plan)
-
-    return command.run(None, 200, action)
+    return plan_command(command, c.AgreeMetric(plan_id, metric_id), 200)
 
 
 @router.post("/{plan_id}/commit", response_model=schemas.Plan, responses={**ERRORS, 200: PLAN})
-def commit(plan_id: UUID, command: CommandDep) -> JSONResponse:
+def commit(plan_id: UUID, command: CommandDep) -> Response:
     """Your side commits to the current terms; the second commitment activates the plan."""
-
-    def action() -> Result:
-        plan = command.services.app.commit(
-            plan_id,
-            actor_id=command.principal.id,
-            request_id=command.request_id,
-            expected_version=command.expected_version,
-        )
-        return plan_result(command.services, plan)
-
-    return command.run(None, 200, action)
+    return plan_command(command, c.Commit(plan_id), 200)
 
 
 @router.post(
@@ -228,24 +193,12 @@ def commit(plan_id: UUID, command: CommandDep) -> JSONResponse:
 )
 def report_progress(
     plan_id: UUID, metric_id: UUID, body: schemas.ProgressIn, command: CommandDep
-) -> JSONResponse:
+) -> Response:
     """Report a metric's value as of a date (the owner side, active plans)."""
-
-    def action() -> Result:
-        plan = command.services.app.report_progress(
-            plan_id,
-            metric_id,
-            value=body.value,
-            as_of=body.as_of,
-            note=body.note,
-            evidence_url=body.evidence_url,
-            actor_id=command.principal.id,
-            request_id=command.request_id,
-            expected_version=command.expected_version,
-        )
-        return plan_result(command.services, plan)
-
-    return command.run(body, 201, action)
+    reported = c.ReportProgress(
+        plan_id, metric_id, body.value, body.as_of, body.note, body.evidence_url
+    )
+    return plan_command(command, reported, 201, body)
 
 
 @router.post(
@@ -254,23 +207,12 @@ def report_progress(
     response_model=schemas.Plan,
     responses={**ERRORS, 201: PLAN},
 )
-def record_review(plan_id: UUID, body: schemas.ReviewIn, command: CommandDep) -> JSONResponse:
+def record_review(plan_id: UUID, body: schemas.ReviewIn, command: CommandDep) -> Response:
     """Record a review meeting of an active plan, with its attendees."""
-
-    def action() -> Result:
-        plan, _ = command.services.app.record_review(
-            plan_id,
-            held_on=body.held_on,
-            attendee_ids=body.attendee_ids,
-            notes=body.notes,
-            decisions=body.decisions,
-            actor_id=command.principal.id,
-            request_id=command.request_id,
-            expected_version=command.expected_version,
-        )
-        return plan_result(command.services, plan)
-
-    return command.run(body, 201, action)
+    review = c.RecordReview(
+        plan_id, body.held_on, tuple(body.attendee_ids), body.notes, body.decisions
+    )
+    return plan_command(command, review, 201, body)
 
 
 @router.post(
@@ -279,26 +221,24 @@ def record_review(plan_id: UUID, body: schemas.ReviewIn, command: CommandDep) ->
     response_model=schemas.Plan,
     responses={**ERRORS, 201: PLAN},
 )
-def propose_adjustment(
-    plan_id: UUID, body: schemas.AdjustmentIn, command: CommandDep
-) -> JSONResponse:
+def propose_adjustment(plan_id: UUID, body: schemas.AdjustmentIn, command: CommandDep) -> Response:
     """Propose changing a metric's target or due date, or retiring it (active plans)."""
+    proposal = c.ProposeAdjustment(
+        plan_id,
+        body.metric_id,
+        AdjustmentKind(body.kind),
+        body.reason,
+        body.new_target,
+        body.new_due_date,
+    )
+    return plan_command(command, proposal, 201, body)
 
-    def action() -> Result:
-        plan, _ = command.services.app.propose_adjustment(
-            plan_id,
-            body.metric_id,
-            kind=AdjustmentKind(body.kind),
-            reason=body.reason,
-            new_target=body.new_target,
-            new_due_date=body.new_due_date,
-            actor_id=command.principal.id,
-            request_id=command.request_id,
-            expected_version=command.expected_version,
-        )
-        return plan_result(command.services, plan)
 
-    return command.run(body, 201, action)
+ANSWERS = {
+    "accept": c.AcceptAdjustment,
+    "reject": c.RejectAdjustment,
+    "withdraw": c.WithdrawAdjustment,
+}
 
 
 def _answer(
@@ -307,27 +247,10 @@ def _answer(
     adjustment_id: UUID,
     body: schemas.ReasonIn | None,
     command: CommandDep,
-) -> JSONResponse:
+) -> Response:
     reason_in = body or schemas.ReasonIn()
-
-    def action() -> Result:
-        app = command.services.app
-        method = {
-            "accept": app.accept_adjustment,
-            "reject": app.reject_adjustment,
-            "withdraw": app.withdraw_adjustment,
-        }[verb]
-        plan = method(
-            plan_id,
-            adjustment_id,
-            reason=reason_in.reason,
-            actor_id=command.principal.id,
-            request_id=command.request_id,
-            expected_version=command.expected_version,
-        )
-        return plan_result(command.services, plan)
-
-    return command.run(reason_in, 200, action)
+    answered = ANSWERS[verb](plan_id, adjustment_id, reason_in.reason)
+    return plan_command(command, answered, 200, reason_in)
 
 
 @router.post(
@@ -337,7 +260,7 @@ def _answer(
 )
 def accept_adjustment(
     plan_id: UUID, adjustment_id: UUID, command: CommandDep, body: schemas.ReasonIn | None = None
-) -> JSONResponse:
+) -> Response:
     """Accept the other side's adjustment: its new terms are in force from now."""
     return _answer("accept", plan_id, adjustment_id, body, command)
 
@@ -349,7 +272,7 @@ def accept_adjustment(
 )
 def reject_adjustment(
     plan_id: UUID, adjustment_id: UUID, command: CommandDep, body: schemas.ReasonIn | None = None
-) -> JSONResponse:
+) -> Response:
     """Reject the other side's adjustment."""
     return _answer("reject", plan_id, adjustment_id, body, command)
 
@@ -361,29 +284,16 @@ def reject_adjustment(
 )
 def withdraw_adjustment(
     plan_id: UUID, adjustment_id: UUID, command: CommandDep, body: schemas.ReasonIn | None = None
-) -> JSONResponse:
+) -> Response:
     """Withdraw your side's adjustment."""
     return _answer("withdraw", plan_id, adjustment_id, body, command)
 
 
 @router.post("/{plan_id}/close", response_model=schemas.Plan, responses={**ERRORS, 200: PLAN})
-def close_plan(
-    plan_id: UUID, command: CommandDep, body: schemas.CloseIn | None = None
-) -> JSONResponse:
+def close_plan(plan_id: UUID, command: CommandDep, body: schemas.CloseIn | None = None) -> Response:
     """Close a plan after its period ends; its metrics are graded met or missed."""
     close_in = body or schemas.CloseIn()
-
-    def action() -> Result:
-        plan = command.services.app.close_plan(
-            plan_id,
-            summary=close_in.summary,
-            actor_id=command.principal.id,
-            request_id=command.request_id,
-            expected_version=command.expected_version,
-        )
-        return plan_result(command.services, plan)
-
-    return command.run(close_in, 200, action)
+    return plan_command(command, c.ClosePlan(plan_id, close_in.summary), 200, close_in)
 
 
 @router.get("/{plan_id}/history", response_model=schemas.EventList, responses=ERRORS)

@@ -22,6 +22,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow, tuple_row
 from psycopg.sql import SQL, Composed, Identifier
 
+from ledger.idempotency import PostgresAnswers, Recorded, SQLiteAnswers, recorded
 from ledger.integrity.chain import GENESIS, Link, extend, originator_text
 from ledger.integrity.signing import Checkpoint
 
@@ -170,6 +171,7 @@ class ChainedSQLiteRecorder(_Remembering, SQLiteApplicationRecorder):
     reads_concurrently = False
 
     def __init__(self, datastore: SQLiteDatastore, events_table_name: str = "stored_events"):
+        self._answers = SQLiteAnswers(events_table_name)  # the create statements name it
         super().__init__(datastore, events_table_name)
         self._events = self.events_table_name
         self._head = _Head()
@@ -185,6 +187,7 @@ class ChainedSQLiteRecorder(_Remembering, SQLiteApplicationRecorder):
             f"CREATE TABLE IF NOT EXISTS {CHECKPOINT_TABLE} ("
             "position INTEGER PRIMARY KEY, chain_hash TEXT NOT NULL, issued_at TEXT NOT NULL, "
             "key_id TEXT NOT NULL, signature TEXT NOT NULL)",
+            self._answers.create,
         ]
 
     def _insert_events(
@@ -202,7 +205,13 @@ class ChainedSQLiteRecorder(_Remembering, SQLiteApplicationRecorder):
             links = extend(head[0], head[1], _raw(ids, stored_events))
             c.executemany(f"INSERT INTO {CHAIN_TABLE} VALUES (?,?,?,?,?,?)", links)
             self._head.extended(links)
+        self._answers.write(c, kwargs)
         return ids
+
+    def select_answer(self, actor_id: UUID, key: str) -> Recorded | None:
+        """The record of an Idempotency-Key, if its command was stored."""
+        rows = self._read(self._answers.select, (str(actor_id), key))
+        return recorded(tuple(rows[0]) if rows else None)
 
     def _read(self, statement: str, params: Sequence[Any] = ()) -> list[Any]:
         with self.datastore.transaction(commit=False) as c:
@@ -365,6 +374,8 @@ class ChainedPostgresRecorder(_Remembering, PostgresApplicationRecorder):
         ).format(self._chain)
         self._insert_links = SQL("INSERT INTO {} VALUES (%s,%s,%s,%s,%s,%s)").format(self._chain)
         self._head = _Head()
+        self._answers = PostgresAnswers(self.datastore.schema, self.events_table_name)
+        self.sql_create_statements.append(self._answers.create)
 
     def _fetch_ids_after_insert_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -380,6 +391,22 @@ class ChainedPostgresRecorder(_Remembering, PostgresApplicationRecorder):
             curs.executemany(self._insert_links, links)
             self._head.extended(links)
         return ids
+
+    def _insert_events(
+        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> None:
+        """Check the versions read and keep a key's answer, first in the transaction (an
+        error raised after the events' insert would not roll it back: the library catches
+        it inside the transaction), under the lock the events' insert takes anyway."""
+        super()._insert_events(curs, stored_events, **kwargs)
+        if stored_events and (kwargs.get("kept") is not None or kwargs.get("checked")):
+            self._lock_table(curs)
+            self._answers.write(curs, kwargs)
+
+    def select_answer(self, actor_id: UUID, key: str) -> Recorded | None:
+        """The record of an Idempotency-Key, if its command was stored."""
+        rows = self._read(self._answers.select, (str(actor_id), key))
+        return recorded(tuple(rows[0]) if rows else None)
 
     def _read(self, statement: Composed, params: Sequence[Any] = ()) -> list[Any]:
         with (

@@ -96,22 +96,22 @@ def test_a_refused_command_leaves_the_kept_plan_usable(
     assert plan == Counterpart(app.settings, clock).get_plan(plan_id)
 
 
-def test_changing_a_returned_plan_does_not_change_what_the_next_command_sees(
+def test_commands_on_a_plan_share_one_cached_plan_and_copy_nothing(
     app: Counterpart, clock: SimulatedClock
 ) -> None:
-    """The caller owns the plan a command returns; the kept copy is separate."""
+    """The library's aggregate cache is the one cache: a command changes the cached plan in
+    place and saves it (no copy); what it returns is that plan, for reading only."""
     w = a_world(app, clock)
     plan_id, metrics = an_active_plan_in(w)
-    returned = app.report_progress(
+    first = app.report_progress(
         plan_id, metrics.partner, value=Decimal(1), as_of=clock.now().date(), actor_id=w.contact
     )
-    returned.title = "scribbled on"
-    returned.metric(metrics.partner).agreed_by["vendor"] = False
-    plan = app.report_progress(
+    second = app.report_progress(
         plan_id, metrics.partner, value=Decimal(2), as_of=clock.now().date(), actor_id=w.contact
     )
-    assert plan.title == "Q1 2026 joint plan"
-    assert plan.metric(metrics.partner).agreed_by == {"vendor": True, "partner": True}
+    assert second is first
+    assert second.metric(metrics.partner).reports_count == 2
+    assert second == Counterpart(app.settings, clock).get_plan(plan_id)
 
 
 def test_a_manager_reassigned_by_another_process_can_no_longer_act(

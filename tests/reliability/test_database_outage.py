@@ -153,7 +153,6 @@ def test_while_the_database_is_down_the_api_answers_503_promptly_and_recovers_af
     cast = a_cast(settings, plans=2)
     env = {
         "COUNTERPART_POSTGRES_CONNECT_TIMEOUT": str(CONNECT_TIMEOUT),
-        "COUNTERPART_IDEMPOTENCY_LEASE_SECONDS": "2",
         "COUNTERPART_REQUEST_TIMEOUT": str(REQUEST_TIMEOUT),
     }
     server = Server(settings.database_url, tmp_path / "server.log", env=env).start()

@@ -23,7 +23,6 @@ from pydantic import BaseModel
 from api import schemas
 from api.app import create_app
 from api.config import ServerSettings
-from api.idempotency import Reservation, fingerprint
 from api.services import Services
 from ledger.application import Counterpart
 from ledger.clock import SimulatedClock
@@ -53,8 +52,6 @@ TIMEOUTS = (0.002, 0.2)
 PATIENT_AFTER = 8
 """Attempts after which a client stops timing out early, so that every command ends."""
 SEED = 11
-LEASE = 0.3
-"""The in-process server's lease: how long a dead attempt holds its key."""
 
 
 def a_client(base: str, cast: Cast, index: int, journal: Journal) -> None:
@@ -119,72 +116,17 @@ def test_a_client_resending_every_post_after_random_timeouts_causes_one_effect_e
 
 @dataclass(frozen=True)
 class Kind:
-    """A command: its request, how a dead server stored it, and its status."""
+    """A command: its request, its body's schema, who sends it, and its status."""
 
     path: Callable[[World, dict[str, str]], str]
     body: Callable[[World, dict[str, str]], dict[str, Any] | None]
     schema: type[BaseModel] | None
     caller: str
-    store: Callable[[Services, World, dict[str, str], str], None]
     status: int
 
 
 def _progress_path(world: World, ids: dict[str, str]) -> str:
     return f"/v1/plans/{ids['plan']}/metrics/{ids['metric']}/progress"
-
-
-def _report(services: Services, world: World, ids: dict[str, str], request_id: str) -> None:
-    services.app.report_progress(
-        UUID(ids["plan"]),
-        UUID(ids["metric"]),
-        value=schemas.ProgressIn.model_validate(KINDS["progress"].body(world, ids)).value,
-        as_of=world.clock.now().date(),
-        note="reported once",
-        actor_id=UUID(world.contact.id),
-        request_id=request_id,
-    )
-
-
-def _draft(services: Services, world: World, ids: dict[str, str], request_id: str) -> None:
-    body = schemas.PlanIn.model_validate(KINDS["draft"].body(world, ids))
-    services.app.draft_plan(
-        partner_id=body.partner_id,
-        title=body.title,
-        period_start=body.period_start,
-        period_end=body.period_end,
-        objectives=body.objectives,
-        actor_id=UUID(world.manager.id),
-        request_id=request_id,
-    )
-
-
-def _register(services: Services, world: World, ids: dict[str, str], request_id: str) -> None:
-    services.app.register_actor(
-        name="Rita Retry",
-        email="rita@example.com",
-        role=Role.LEADER,
-        by=UUID(world.admin.id),
-        request_id=request_id,
-    )
-
-
-def _issue(services: Services, world: World, ids: dict[str, str], request_id: str) -> None:
-    services.app.issue_token(UUID(world.leader.id), by=UUID(world.admin.id), request_id=request_id)
-
-
-def _revoke(services: Services, world: World, ids: dict[str, str], request_id: str) -> None:
-    services.app.revoke_tokens(
-        UUID(world.auditor.id), by=UUID(world.admin.id), request_id=request_id
-    )
-
-
-def _partner(services: Services, world: World, ids: dict[str, str], request_id: str) -> None:
-    services.app.register_partner(
-        name="Initech",
-        manager_id=UUID(world.manager.id),
-        by=UUID(world.admin.id),
-        request_id=request_id,
-    )
 
 
 KINDS: dict[str, Kind] = {
@@ -193,7 +135,6 @@ KINDS: dict[str, Kind] = {
         lambda w, ids: {"value": "7", "as_of": w.today(), "note": "reported once"},
         schemas.ProgressIn,
         "contact",
-        _report,
         201,
     ),
     "draft": Kind(
@@ -201,7 +142,6 @@ KINDS: dict[str, Kind] = {
         lambda w, ids: plan_body(w.partner, title="Drafted once"),
         schemas.PlanIn,
         "manager",
-        _draft,
         201,
     ),
     "register an actor": Kind(
@@ -209,7 +149,6 @@ KINDS: dict[str, Kind] = {
         lambda w, ids: {"name": "Rita Retry", "email": "rita@example.com", "role": "leader"},
         schemas.ActorIn,
         "admin",
-        _register,
         201,
     ),
     "issue a token": Kind(
@@ -217,7 +156,6 @@ KINDS: dict[str, Kind] = {
         lambda w, ids: None,
         None,
         "admin",
-        _issue,
         201,
     ),
     "revoke tokens": Kind(
@@ -225,7 +163,6 @@ KINDS: dict[str, Kind] = {
         lambda w, ids: None,
         None,
         "admin",
-        _revoke,
         200,
     ),
     "register a partner": Kind(
@@ -233,40 +170,45 @@ KINDS: dict[str, Kind] = {
         lambda w, ids: {"name": "Initech", "manager_id": w.manager.id},
         schemas.PartnerIn,
         "admin",
-        _partner,
         201,
     ),
 }
 
 
 @pytest.fixture
-def lease_world(settings: Settings, clock: SimulatedClock) -> Iterator[World]:
-    """A world on a server whose Idempotency-Key lease is short."""
-    server = ServerSettings(poll_interval=0.05, idempotency_lease_seconds=LEASE)
-    app = create_app(settings, server, clock)
+def crash_world(settings: Settings, clock: SimulatedClock) -> Iterator[World]:
+    """A world whose server process is in this test's hands (to make it die mid-request)."""
+    app = create_app(settings, ServerSettings(poll_interval=0.05), clock)
     with TestClient(app, raise_server_exceptions=False) as client:
         yield a_world(client, settings, clock)
 
 
-def died_after(
-    world: World, kind: Kind, ids: dict[str, str], key: str, *, stored: bool
-) -> Reservation:
-    """What a server that died mid-request leaves: the key reserved (through the server's
-    own idempotency store) and, when ``stored``, the command's events, but no answer."""
+class Died(Exception):
+    """The server process died here."""
+
+
+def died_after_the_save(world: World, kind: Kind, ids: dict[str, str], key: str) -> None:
+    """What a server that died between the save and the answer leaves: the command sent with
+    its key, handled by the server's own application (events and the key's record committed
+    in one transaction), and no response ever sent."""
     services: Services = world.client.app.state.services  # type: ignore[attr-defined]
+    original = services.app.handle
+
+    def handle_then_die(command: Any, context: Any = None) -> Any:
+        original(command, context)
+        raise Died
+
+    services.app.handle = handle_then_die  # type: ignore[method-assign]
     caller = world.callers()[kind.caller]
-    body = kind.body(world, ids)
-    validated = None if kind.schema is None else kind.schema.model_validate(body)
-    print_ = fingerprint(
-        "POST",
-        kind.path(world, ids),
-        None if validated is None else validated.model_dump(mode="json"),
-    )
-    reservation = services.idempotency.begin(caller.id, key, print_, "died-1")
-    assert isinstance(reservation, Reservation)
-    if stored:
-        kind.store(services, world, ids, "died-1")
-    return reservation
+    try:
+        with pytest.raises(Died):
+            TestClient(world.client.app).post(  # type: ignore[arg-type]
+                kind.path(world, ids),
+                json=kind.body(world, ids),
+                headers={**caller.auth, "Idempotency-Key": key},
+            )
+    finally:
+        services.app.handle = original  # type: ignore[method-assign]
 
 
 def plan_ids(world: World) -> dict[str, str]:
@@ -278,20 +220,19 @@ def plan_ids(world: World) -> dict[str, str]:
 @pytest.mark.timeout(60)
 @pytest.mark.parametrize("name", list(KINDS))
 def test_a_command_stored_by_a_server_that_died_before_answering_is_not_applied_again(
-    lease_world: World, name: str
+    crash_world: World, name: str
 ) -> None:
-    """The server stored the command's events, then died before recording its answer: a
-    retry with the key, once the lease is over, answers what the command answered (marked
-    as a replay, tokens null) and stores nothing; later repeats replay that answer."""
-    world, kind = lease_world, KINDS[name]
+    """The server stored the command's events (and, in the same transaction, its answer),
+    then died before sending it: a retry with the key answers what the command answered
+    (marked as a replay, tokens null) and stores nothing; later repeats replay that answer."""
+    world, kind = crash_world, KINDS[name]
     ids = plan_ids(world)
-    died_after(world, kind, ids, "retried-key", stored=True)
+    before = world.head()
+    died_after_the_save(world, kind, ids, "retried-key")
     head = world.head()
+    assert head > before, "the dead server stored nothing: the test proved nothing"
     caller = world.callers()[kind.caller]
     path, body = kind.path(world, ids), kind.body(world, ids)
-    early = caller.post(path, body, headers={"Idempotency-Key": "retried-key"})
-    assert early.status_code == 409, early.text  # the lease still runs
-    time.sleep(LEASE + 0.1)
     retried = caller.post(path, body, headers={"Idempotency-Key": "retried-key"})
     assert retried.status_code == kind.status, retried.text
     assert retried.headers["Idempotent-Replayed"] == "true"
@@ -314,25 +255,37 @@ def test_a_command_stored_by_a_server_that_died_before_answering_is_not_applied_
 
 @pytest.mark.timeout(60)
 def test_a_retry_runs_once_the_command_of_a_server_that_died_before_storing_it(
-    lease_world: World,
+    crash_world: World,
 ) -> None:
-    """The server reserved the key and died before storing anything: the retry, after the
-    lease, runs the command once, recording the first attempt's request id on its event."""
-    world, kind = lease_world, KINDS["progress"]
+    """The server died before its save committed (the transaction holding the events and the
+    key's record rolled back): the retry runs the command once; its repeats replay it."""
+    world, kind = crash_world, KINDS["progress"]
     ids = plan_ids(world)
-    died_after(world, kind, ids, "never-stored", stored=False)
-    head = world.head()
-    time.sleep(LEASE + 0.1)
+    services: Services = world.client.app.state.services  # type: ignore[attr-defined]
+    original = services.app.save
+
+    def die_in_the_save(*objs: Any, **kwargs: Any) -> Any:
+        raise Died
+
+    services.app.save = die_in_the_save  # type: ignore[method-assign]
     path, body = kind.path(world, ids), kind.body(world, ids)
+    try:
+        with pytest.raises(Died):
+            TestClient(world.client.app).post(  # type: ignore[arg-type]
+                path,
+                json=body,
+                headers={**world.contact.auth, "Idempotency-Key": "never-stored"},
+            )
+    finally:
+        services.app.save = original  # type: ignore[method-assign]
+    head = world.head()
     retried = world.contact.post(path, body, headers={"Idempotency-Key": "never-stored"})
     assert retried.status_code == 201, retried.text
     assert "Idempotent-Replayed" not in retried.headers
     assert world.head() == head + 1
-    services: Services = world.client.app.state.services  # type: ignore[attr-defined]
     last = services.app.recorder.select_events(UUID(ids["plan"]), desc=True, limit=1)[0]
     stored = json.loads(last.state)
     assert (last.topic.rpartition(".")[2], stored["note"]) == ("ProgressReported", "reported once")
-    assert stored["request_id"] == "died-1"
     again = world.contact.post(path, body, headers={"Idempotency-Key": "never-stored"})
     assert again.headers["Idempotent-Replayed"] == "true"
     assert world.head() == head + 1

@@ -34,9 +34,6 @@ CLIENTS = 6
 PLANS = 3
 LOAD_BEFORE_KILL = (0.4, 1.2)
 """Seconds of load before each SIGKILL, drawn uniformly."""
-LEASE = "1"
-"""COUNTERPART_IDEMPOTENCY_LEASE_SECONDS of the servers: a killed request's key is taken over
-by a retry after this long (every request of a killed server is dead)."""
 SEED = 7
 
 
@@ -73,8 +70,7 @@ def test_nothing_acknowledged_is_lost_when_the_server_is_killed_under_load(
     2xx is in the ledger exactly once, every refusal stored nothing, the ledger verifies, and
     the read models the restarted server caught up equal a clean rebuild."""
     cast = a_cast(settings, plans=PLANS)
-    env = {"COUNTERPART_IDEMPOTENCY_LEASE_SECONDS": LEASE}
-    server = Server(settings.database_url, tmp_path / "server.log", env=env).start()
+    server = Server(settings.database_url, tmp_path / "server.log").start()
     journal = Journal()
     stop = threading.Event()
     rng = random.Random(SEED)
