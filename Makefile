@@ -57,6 +57,7 @@ screenshots: install chromium
 bench: install
 	command -v wrk >/dev/null || (apt-get update -q && apt-get install -y -q wrk)
 	$(BIN)/python bench/peer.py
+	$(BIN)/python bench/reads.py
 	$(BIN)/python bench/commands.py
 	$(BIN)/python bench/snapshots.py
 	$(BIN)/python bench/projections.py

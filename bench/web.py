@@ -92,6 +92,15 @@ def measure(settings: Settings, partners: int, requests: int, directory: Path) -
         plans = api.get("/v1/plans", params={"status": "active", "limit": 20}).json()["items"]
         plan_paths = [f"/plans/{p['id']}" for p in plans]
         web = signed_in(base, tokens["leader"])
+        started = time.perf_counter()
+        web.get("/portfolio")
+        parts = 0
+        while "Computing the weekly figures" in web.get("/portfolio/trend").text:
+            parts += 1
+        print(
+            f"  first view of the portfolio with its 26-week trend: "
+            f"{time.perf_counter() - started:.1f} s ({parts + 1} trend requests)"
+        )
         few = max(10, requests // 5)  # the portfolio is the slow one: fewer samples
         portfolio_api = timed(api, ["/v1/portfolio"], few)
         portfolio_page = timed(web, ["/portfolio"], few)

@@ -51,7 +51,7 @@ INTEGRITY = frozenset({"auditor", "admin"})
 DRAFT_TOO_LONG_DAYS = 14
 TREND_BUDGET_SECONDS = 4.0
 """Seconds a trend request spends computing weeks not kept yet (it asks again for the rest)."""
-PAGE_TREND_SECONDS = 1.0
+PAGE_TREND_SECONDS = 0.3
 """Seconds the portfolio page itself spends on them (a small portfolio's trend comes at once)."""
 SIDES = [side.value for side in Side]
 

@@ -1,4 +1,8 @@
-"""The score facts read model: each plan's facts, stored so any date's score needs no replay."""
+"""The score facts read model: each plan's facts, stored so any date's score needs no replay.
+
+Reports are stored compact, one row per kept slot (``facts.slot_keys``): a plan's rows grow
+with the days it was reported on, not with its number of reports.
+"""
 
 from __future__ import annotations
 
@@ -19,11 +23,14 @@ from eventsourcing.persistence import (
 from ledger.domain import Plan
 from ledger.transcodings import DataclassAsDict, register_all
 from projections.rules import facts
-from projections.runtime.runner import Positioned
+from projections.runtime.runner import TRACKING_TABLE, Positioned
 from projections.runtime.store import Cursor, Where
 
 TABLE = "cp_score_facts"
-REPORTS = "cp_score_reports"
+REPORTS = "cp_score_report_slots"
+LEGACY_REPORTS = "cp_score_reports"
+"""One row per report, before reports were kept compact: its presence asks for a rebuild."""
+SLOT_COLUMNS = ("plan_id", "metric_id", "slot", "position", "value", "as_of", "recorded_at")
 
 
 class FrozensetAsList(Transcoding):
@@ -48,6 +55,7 @@ def facts_transcoder() -> JSONTranscoder:
     for name, cls in {
         "terms_fact": facts.TermsFact,
         "report_fact": facts.ReportFact,
+        "report_slot": facts.ReportSlot,
         "metric_facts": facts.MetricFacts,
         "review_fact": facts.ReviewFact,
         "request_fact": facts.RequestFact,
@@ -69,7 +77,15 @@ class ScoreFacts:
         self.transcoder = facts_transcoder()
 
     def create(self, cursor: Cursor, dialect: str) -> None:
-        """The facts table, indexed by partner."""
+        """The facts table, indexed by partner, and the report slots by plan.
+
+        A store from before compact reports (one row per report) is emptied and its tracking
+        position set back to 0, so the runner rebuilds this read model from the first event.
+        """
+        if _exists(cursor, dialect, LEGACY_REPORTS):
+            cursor.execute(f"DROP TABLE IF EXISTS {LEGACY_REPORTS}")
+            cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
+            cursor.execute(f"UPDATE {TRACKING_TABLE} SET position = 0 WHERE name = ?", (self.name,))
         cursor.execute(
             f"CREATE TABLE IF NOT EXISTS {TABLE} ("
             "plan_id TEXT PRIMARY KEY, partner_id TEXT NOT NULL, period_end TEXT NOT NULL, "
@@ -78,11 +94,10 @@ class ScoreFacts:
         cursor.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_partner ON {TABLE} (partner_id)")
         cursor.execute(
             f"CREATE TABLE IF NOT EXISTS {REPORTS} ("
-            "position BIGINT PRIMARY KEY, plan_id TEXT NOT NULL, metric_id TEXT NOT NULL, "
-            "value TEXT NOT NULL, as_of TEXT NOT NULL, recorded_at TEXT NOT NULL)"
-        )
-        cursor.execute(
-            f"CREATE INDEX IF NOT EXISTS {REPORTS}_plan ON {REPORTS} (plan_id, position)"
+            "plan_id TEXT NOT NULL, metric_id TEXT NOT NULL, slot TEXT NOT NULL, "
+            "position BIGINT NOT NULL, value TEXT NOT NULL, as_of TEXT NOT NULL, "
+            "recorded_at TEXT NOT NULL, count INTEGER NOT NULL, "
+            "PRIMARY KEY (plan_id, metric_id, slot))"
         )
 
     def drop(self, cursor: Cursor) -> None:
@@ -91,25 +106,24 @@ class ScoreFacts:
         cursor.execute(f"DROP TABLE IF EXISTS {REPORTS}")
 
     def process(self, cursor: Cursor, batch: Sequence[Positioned]) -> None:
-        """Insert each report; add other plan events' facts; write each touched plan once."""
+        """Keep each report in its slots; add other plan events' facts; write each touched
+        plan once."""
         plans: dict[UUID, facts.PlanFacts] = {}
         positions: dict[UUID, int] = {}
-        reports: list[tuple[Any, ...]] = []
+        slots: dict[tuple[str, str, str], facts.ReportSlot] = {}
         for item in batch:
             event = item.event
             if not isinstance(event, Plan.Event):
                 continue
             plan_id = event.originator_id
             if isinstance(event, Plan.ProgressReported):
-                reports.append(
-                    (
-                        item.position,
-                        str(plan_id),
-                        str(event.metric_id),
-                        str(event.value),
-                        event.as_of.isoformat(),
-                        event.timestamp.isoformat(),
-                    )
+                report = facts.ReportFact(event.value, event.as_of, event.timestamp, item.position)
+                first, last = facts.slot_keys(report)
+                metric = (str(plan_id), str(event.metric_id))
+                slots.setdefault((*metric, first), facts.ReportSlot(report, 0))
+                before = slots.get((*metric, last))
+                slots[(*metric, last)] = facts.ReportSlot(
+                    report, 1 + (before.count if before else 0)
                 )
                 continue
             if isinstance(event, Plan.Drafted):
@@ -139,8 +153,37 @@ class ScoreFacts:
                 for plan_id, plan in plans.items()
             ],
         )
-        cursor.insert_many(
-            REPORTS, ("position", "plan_id", "metric_id", "value", "as_of", "recorded_at"), reports
+        self._keep(cursor, slots)
+
+    @staticmethod
+    def _keep(cursor: Cursor, slots: dict[tuple[str, str, str], facts.ReportSlot]) -> None:
+        """A day's first report stays; the last report of a day and date replaces the one
+        before and adds to its count (the batch's slots were gathered the same way)."""
+        firsts: list[tuple[Any, ...]] = []
+        lasts: list[tuple[Any, ...]] = []
+        for (plan_id, metric_id, slot), kept in slots.items():
+            report = kept.report
+            row = (
+                plan_id,
+                metric_id,
+                slot,
+                report.event_id,
+                str(report.value),
+                report.as_of.isoformat(),
+                report.recorded_at.isoformat(),
+                kept.count,
+            )
+            (firsts if slot.endswith(facts.FIRST) else lasts).append(row)
+        insert = (
+            f"INSERT INTO {REPORTS} ({', '.join(SLOT_COLUMNS)}, count) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (plan_id, metric_id, slot) DO "
+        )
+        cursor.executemany(insert + "NOTHING", firsts)
+        cursor.executemany(
+            insert + "UPDATE SET position = excluded.position, value = excluded.value, "
+            "as_of = excluded.as_of, recorded_at = excluded.recorded_at, "
+            f"count = {REPORTS}.count + excluded.count",
+            lasts,
         )
 
     def _load_plan(self, cursor: Cursor, plan_id: UUID) -> facts.PlanFacts | None:
@@ -188,25 +231,25 @@ class ScoreFacts:
 
     @staticmethod
     def _attach_reports(cursor: Cursor, plans: dict[str, facts.PlanFacts]) -> None:
-        """Add the stored reports of these plans (keyed by id text) to their metrics."""
+        """Add the kept report slots of these plans (keyed by id text) to their metrics."""
         ids = sorted(plans)
         for start in range(0, len(ids), 500):
             where = Where()
             where.within("plan_id", ids[start : start + 500])
             cursor.execute(
-                f"SELECT plan_id, metric_id, value, as_of, recorded_at, position FROM {REPORTS} "
-                f"{where.sql}ORDER BY position",
+                f"SELECT {', '.join(SLOT_COLUMNS)}, count FROM {REPORTS} {where.sql}"
+                "ORDER BY plan_id, metric_id, slot",
                 where.params,
             )
-            for plan_id, metric_id, value, as_of, recorded_at, position in cursor.fetchall():
-                plans[str(plan_id)].metrics[metric_id].reports.append(
-                    facts.ReportFact(
-                        Decimal(value),
-                        date.fromisoformat(as_of),
-                        datetime.fromisoformat(recorded_at),
-                        int(position),
-                    )
+            for plan_id, metric_id, slot, position, value, as_of, at, count in cursor.fetchall():
+                report = facts.ReportFact(
+                    Decimal(value),
+                    date.fromisoformat(as_of),
+                    datetime.fromisoformat(at),
+                    int(position),
                 )
+                metric = plans[str(plan_id)].metrics[metric_id]
+                metric.slots[slot] = facts.ReportSlot(report, int(count))
 
     def decode(self, text: str) -> facts.PlanFacts:
         """Facts from their stored text."""
@@ -215,3 +258,13 @@ class ScoreFacts:
             msg = "stored score facts did not decode as plan facts"
             raise TypeError(msg)
         return decoded
+
+
+def _exists(cursor: Cursor, dialect: str, table: str) -> bool:
+    """Whether a table exists in the read store."""
+    if dialect == "postgres":
+        cursor.execute("SELECT to_regclass(?) IS NOT NULL", (table,))
+    else:
+        cursor.execute("SELECT count(*) > 0 FROM sqlite_master WHERE name = ?", (table,))
+    row = cursor.fetchone()
+    return bool(row and row[0])

@@ -1,22 +1,30 @@
-"""Score facts: what SCORING.md's rules need from a plan's events, each fact with its event id.
+"""Score facts: what the score rules need from a plan's events, each fact with its event id.
 
 A fact is recorded once, from one event, and never rewritten; later events only add facts
 (or close an open request). The score as of a date T uses the facts recorded by the end of
 day T, so replaying events is never needed to compute a past score.
+
+Progress reports are kept compact: per metric and recorded day, the first report of the day
+and, for each ``as_of`` date reported that day, the last report with it and how many it
+stands for (``ReportSlot``). Every rule reads only those (see ``MetricFacts.reports``), so a
+plan's facts grow with the days it was reported on, not with its number of reports.
 """
 
 from __future__ import annotations
 
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import singledispatchmethod
+from typing import TypeVar
 from uuid import UUID
 
 from ledger.domain import AdjustmentKind, Direction, Plan, Side
 
 EventId = int
 """An event's global position in the ledger (its notification id)."""
+K = TypeVar("K")
 
 
 @dataclass(frozen=True)
@@ -40,9 +48,40 @@ class ReportFact:
     event_id: EventId
 
 
+@dataclass(frozen=True)
+class ReportSlot:
+    """A kept report and how many reports of its slot it stands for (0: kept as the day's
+    first only)."""
+
+    report: ReportFact
+    count: int
+
+
+FIRST = "first"
+
+
+def slot_keys(report: ReportFact) -> tuple[str, str]:
+    """The two slots a report may be kept in: its recorded day's first report, and the last
+    report of its recorded day with its ``as_of`` date."""
+    day = report.recorded_at.astimezone(UTC).date().isoformat()
+    return f"{day} {FIRST}", f"{day} {report.as_of.isoformat()}"
+
+
+def keep_report(
+    slots: MutableMapping[K, ReportSlot], first: K, last: K, report: ReportFact
+) -> None:
+    """Keep a report recorded after every kept one in its two slots (``slot_keys``): the
+    first of its day stays the first; the last of its day and date replaces the one before
+    and adds to its count."""
+    slots.setdefault(first, ReportSlot(report, 0))
+    before = slots.get(last)
+    slots[last] = ReportSlot(report, 1 + (before.count if before else 0))
+
+
 @dataclass
 class MetricFacts:
-    """A metric: who owns it, which way its target points, its terms over time, its reports."""
+    """A metric: who owns it, which way its target points, its terms over time, and its
+    reports, compact: per recorded day the first report and the last one per ``as_of`` date."""
 
     metric_id: UUID
     name: str
@@ -50,7 +89,29 @@ class MetricFacts:
     direction: Direction
     proposed_at: datetime
     terms: list[TermsFact] = field(default_factory=list)
-    reports: list[ReportFact] = field(default_factory=list)
+    slots: dict[str, ReportSlot] = field(default_factory=dict)
+
+    def add_report(self, report: ReportFact) -> None:
+        """Keep a report recorded after every kept one (``keep_report``)."""
+        keep_report(self.slots, *slot_keys(report), report)
+
+    @property
+    def reports(self) -> list[ReportFact]:
+        """The kept reports in recording order: every report that any rule can pick.
+
+        The latest report by (as_of, order) among any set of whole recorded days, with or
+        without an ``as_of`` bound, is kept (the last of its day and date), and so is the
+        first report of every day (reporting windows).
+        """
+        kept = {slot.report.event_id: slot.report for slot in self.slots.values()}
+        return [kept[event_id] for event_id in sorted(kept)]
+
+    def counts(self) -> dict[EventId, int]:
+        """How many reports each kept report stands for (its day, its ``as_of``)."""
+        found: dict[EventId, int] = {}
+        for slot in self.slots.values():
+            found[slot.report.event_id] = found.get(slot.report.event_id, 0) + slot.count
+        return found
 
 
 @dataclass(frozen=True)
@@ -185,7 +246,7 @@ class PlanFacts:
 
     @_on.register
     def _reported(self, event: Plan.ProgressReported, event_id: EventId) -> None:
-        self.metrics[str(event.metric_id)].reports.append(
+        self.metrics[str(event.metric_id)].add_report(
             ReportFact(event.value, event.as_of, event.timestamp, event_id)
         )
 

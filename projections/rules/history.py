@@ -1,8 +1,9 @@
 """A side's accountability history: what it committed to, agreed, reported, attended, answered.
 
 Entries that events record (commitments, agreements, reports, answers, attended reviews) point
-at their event. Entries that the passing of time decides (a review window missed, a request
-ignored, a metric missed) are read off the score components for the date asked, and point at
+at their event (reports once per metric, recorded day and kind: on time or late). Entries
+that the passing of time decides (a review window missed, a request ignored, a metric missed)
+are read off the score components for the date asked, and point at
 the event that opened them when there is one; so the history is right as of any date.
 """
 
@@ -13,7 +14,7 @@ from fractions import Fraction
 from typing import Any
 
 from ledger.domain import Side
-from projections.rules.facts import PlanFacts
+from projections.rules.facts import PlanFacts, ReportFact
 from projections.rules.scoring import (
     DELIVERY,
     PROMPT_DAYS,
@@ -59,20 +60,30 @@ def side_history(facts: PlanFacts, side_score: SideScore, as_of: date) -> list[d
 
 
 def _reports(facts: PlanFacts, side: Side, horizon: datetime) -> list[dict[str, Any]]:
-    """Reported on time (recorded within grace_days of its as_of date) or late."""
+    """Reported on time (recorded within grace_days of its as_of date) or late: one entry per
+    metric, recorded day and kind, naming the day's last such report and how many there were."""
     entries = []
     for metric in facts.metrics.values():
         if metric.owner_side is not side:
             continue
+        counts = metric.counts()
+        groups: dict[tuple[date, str], tuple[ReportFact, int]] = {}
         for report in metric.reports:
-            if report.recorded_at >= horizon:
+            if report.recorded_at >= horizon or not counts[report.event_id]:
                 continue
-            lag = (recorded_on(report.recorded_at) - report.as_of).days
-            kind = "reported_on_time" if lag <= facts.grace_days else "reported_late"
+            day = recorded_on(report.recorded_at)
+            on_time = (day - report.as_of).days <= facts.grace_days
+            kind = "reported_on_time" if on_time else "reported_late"
+            _, count = groups.get((day, kind), (report, 0))
+            groups[(day, kind)] = (report, count + counts[report.event_id])
+        for (day, kind), (report, count) in groups.items():
+            lag = (day - report.as_of).days
             summary = (
                 f"reported {decimal_text(report.value)} on {metric.name!r} as of "
                 f"{report.as_of.isoformat()}, {lag} day(s) later"
             )
+            if count > 1:
+                summary += f" (the last of {count} reports that day)"
             entries.append(_entry(report.recorded_at, kind, summary, report.event_id))
     return entries
 

@@ -31,8 +31,9 @@ def _metric_facts(metric: Metric) -> MetricFacts:
         owner_side=metric.owner_side,
         direction=metric.direction,
         proposed_at=since,
-        reports=_reports(metric),
     )
+    for report in _reports(metric):
+        facts.add_report(report)
     facts.terms.append(TermsFact(since, metric.target, metric.due_date, metric.retired, 0))
     return facts
 

@@ -203,16 +203,16 @@ def delivery(facts: PlanFacts, side: Side, as_of: date) -> Component:
 
 
 def reporting(facts: PlanFacts, side: Side, as_of: date, activated: date) -> Component:
-    """R: elapsed reporting windows with at least one report recorded inside them."""
+    """R: elapsed reporting windows with at least one report recorded inside them (each
+    window's item names the first such report)."""
     every = facts.report_every_days
     items: list[dict[str, Any]] = []
     met = 0
     for metric, terms in live_metrics(facts, side, as_of):
         last_day = min(as_of, terms.due_date)
+        reported = [(recorded_on(r.recorded_at), r.event_id) for r in metric.reports]
         for start, end in windows(activated, every, last_day):
-            hits = [
-                r.event_id for r in metric.reports if start <= recorded_on(r.recorded_at) <= end
-            ]
+            hits = [event_id for day, event_id in reported if start <= day <= end][:1]
             met += bool(hits)
             items.append(
                 {

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from ledger.application import Counterpart
 from ledger.clock import SimulatedClock
 from ledger.domain import AdjustmentKind, Side
-from projections.models.score_facts import ScoreFacts
+from projections.models.score_facts import LEGACY_REPORTS, REPORTS, ScoreFacts
 from projections.rules.scoring import score
 from projections.runtime.runner import Runner
 from projections.runtime.store import ReadStore
@@ -129,3 +129,55 @@ def test_a_partners_plans_facts_load_together_as_they_load_one_by_one(
     assert first_partner is not None
     assert first_partner.partner_id != w.partner
     assert sum(len(m.reports) for m in together[0].metrics.values()) == 1
+
+
+def test_reports_kept_compact_across_batches_equal_the_replayed_ones(
+    app: Counterpart, clock: SimulatedClock, store: ReadStore
+) -> None:
+    """Many reports a day, as of the same and of other dates, split over batches of 3: the
+    stored slots (first of the day, last per date, with counts) are the replay's."""
+    w = a_world(app, clock)
+    plan_id, metrics = an_active_plan_in(w)
+    for day in range(4):
+        clock.advance(timedelta(days=1))
+        today = clock.now().date()
+        for n in range(7):
+            clock.advance(timedelta(minutes=5))
+            app.report_progress(
+                plan_id,
+                metrics.partner,
+                value=Decimal(n),
+                as_of=today - timedelta(days=n % (day + 1)),
+                actor_id=w.contact,
+            )
+    runner = Runner(app, store, [ScoreFacts()], batch_size=3)
+    runner.setup()
+    runner.catch_up()
+    with store.reading() as cursor:
+        stored = ScoreFacts().load(cursor, plan_id)  # type: ignore[arg-type]
+    replayed = replayed_facts(app, plan_id)
+    assert stored == replayed
+    metric = replayed.metrics[str(metrics.partner)]
+    assert sum(metric.counts().values()) == 28
+    assert len(metric.reports) < 28
+
+
+def test_a_store_of_one_row_per_report_is_rebuilt_compact(
+    app: Counterpart, clock: SimulatedClock, store: ReadStore
+) -> None:
+    """The runner's setup finds the old report table, drops it and replays score facts."""
+    plan_id = a_scored_history(app, clock)
+    runner = Runner(app, store, [ScoreFacts()])
+    runner.setup()
+    runner.catch_up()
+    with store.transaction() as cursor:
+        cursor.execute(f"CREATE TABLE {LEGACY_REPORTS} (position BIGINT PRIMARY KEY)")
+        cursor.execute(f"DELETE FROM {REPORTS}")  # noqa: S608 (the module's table name)
+    runner.setup()
+    assert runner.positions() == {"score_facts": 0}
+    runner.catch_up()
+    with store.reading() as cursor:
+        stored = ScoreFacts().load(cursor, plan_id)  # type: ignore[arg-type]
+        cursor.execute(f"SELECT count(*) FROM {REPORTS}")  # noqa: S608 (a table name)
+        assert (cursor.fetchone() or (0,))[0] > 0
+    assert stored == replayed_facts(app, plan_id)

@@ -9,7 +9,7 @@ as the ledger's global positions are, and fed to the score facts.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -22,7 +22,8 @@ from hypothesis import strategies as st
 
 from ledger.clock import SimulatedClock
 from ledger.domain import AdjustmentKind, Direction, LedgerError, MetricSpec, Plan, Side
-from projections.rules.facts import MetricFacts, PlanFacts
+from projections.rules.facts import MetricFacts, PlanFacts, ReportFact, ReportSlot
+from projections.rules.history import side_history
 from projections.rules.scoring import (
     REPORTING,
     RESPONSIVENESS,
@@ -30,6 +31,7 @@ from projections.rules.scoring import (
     WEIGHTS,
     Component,
     PlanScore,
+    pace,
     round_half_up,
     score,
 )
@@ -717,3 +719,62 @@ def test_a_plan_never_activated_has_no_score(script: Script, offsets: list[int])
     assert facts is not None
     for day in days_to_check(offsets, events, facts):
         assert all_none(score(facts, day)), f"a score on {day} for a plan never activated"
+
+
+def every_report_kept(events: Positioned) -> PlanFacts | None:
+    """The plan's facts with every progress report kept, none folded into a slot: the full
+    recomputation that compact facts must agree with."""
+    facts = facts_of(events)
+    if facts is None:
+        return None
+    for metric in facts.metrics.values():
+        metric.slots = {
+            str(position): ReportSlot(ReportFact(e.value, e.as_of, e.timestamp, position), count=1)
+            for position, e in events
+            if isinstance(e, Plan.ProgressReported) and e.metric_id == metric.metric_id
+        }
+    return facts
+
+
+@st.composite
+def bursty_scripts(draw: st.DrawFn) -> Script:
+    """A random plan life where a report is often followed, the same day, by more reports on
+    the same metric: as of the same date, as of an earlier one, or of a later one."""
+    script = draw(scripts())
+    active: list[Step] = []
+    for step in script.active:
+        active.append(step)
+        if step.action != "report" or draw(st.integers(0, 2)) == 0:
+            continue
+        pick, _, days_back, wrong_side = step.args
+        for _ in range(draw(st.integers(1, 4))):
+            back = max(0, days_back + draw(st.sampled_from([0, 0, 1, -1])))
+            args = (pick, draw(VALUES), back, wrong_side)
+            active.append(Step(draw(st.integers(0, 90)), "report", args))
+    return replace(script, active=tuple(active))
+
+
+@PROPERTY_SETTINGS
+@given(script=bursty_scripts(), offsets=DAY_OFFSETS)
+def test_compact_facts_give_what_every_report_gives(script: Script, offsets: list[int]) -> None:
+    """Scores, components with their items, paces and histories from the compact facts equal
+    those from every report, as of any date (past ones too, from all events and from those
+    recorded by then), late-recorded reports included."""
+    life = Life(script)
+    events = life.positioned
+    for day in days_to_check(offsets, events, facts_of(events) or PlanFacts.start(events[0][1])):
+        for known in (events, recorded_by(events, day)):
+            compact, full = facts_of(known), every_report_kept(known)
+            if compact is None or full is None:
+                continue
+            kept = sum(len(m.reports) for m in compact.metrics.values())
+            reports = sum(len(m.reports) for m in full.metrics.values())
+            event("some reports folded" if kept < reports else "nothing to fold")
+            mine, theirs = score(compact, day), score(full, day)
+            assert not differences(mine, theirs), f"as of {day}: {differences(mine, theirs)}"
+            for key, metric in compact.metrics.items():
+                assert pace(metric, compact, day) == pace(full.metrics[key], full, day), day
+            for side in Side:
+                assert side_history(compact, mine.sides[side], day) == side_history(
+                    full, theirs.sides[side], day
+                ), (day, side)
