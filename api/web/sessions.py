@@ -10,6 +10,7 @@ from enum import Enum
 from uuid import UUID
 
 from projections.rules.text import moment
+from projections.runtime.runner import SETUP_LOCK
 from projections.runtime.store import Cursor, ReadStore
 
 SESSIONS, LINKS = "cp_web_sessions", "cp_signin_links"
@@ -61,6 +62,8 @@ class SignIns:
     def create(self) -> None:
         """The two tables (idempotent; every process and the command line may call it)."""
         with self.store.transaction() as cursor:
+            if self.store.dialect == "postgres":  # several processes may start at once
+                cursor.execute("SELECT pg_advisory_xact_lock(?)", (SETUP_LOCK,))
             cursor.execute(
                 f"CREATE TABLE IF NOT EXISTS {SESSIONS} ("
                 "session_hash TEXT PRIMARY KEY, actor_id TEXT NOT NULL, csrf TEXT NOT NULL, "
