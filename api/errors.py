@@ -154,7 +154,7 @@ def domain_problem(error: LedgerError) -> JSONResponse:
 
 
 def validation_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
-    """Pydantic's errors as API.md's ``[{loc, msg}]`` (plus the error type)."""
+    """Pydantic's errors as docs/api.md's ``[{loc, msg}]`` (plus the error type)."""
     return [
         {"loc": [str(part) for part in error.get("loc", ())], "msg": str(error.get("msg", ""))}
         | {"type": str(error.get("type", ""))}

@@ -1,4 +1,4 @@
-"""Pydantic models of API.md: request bodies (validated at the edge) and response documents."""
+"""Pydantic models of docs/api.md: request bodies (validated at the edge) and response documents."""
 
 from __future__ import annotations
 
@@ -327,7 +327,7 @@ class Review(BaseModel):
 
 
 class Plan(BaseModel):
-    """A plan (API.md's Plan)."""
+    """A plan (docs/api.md's Plan)."""
 
     id: UUID
     partner_id: UUID
@@ -470,7 +470,7 @@ class Share(BaseModel):
 
 
 class Portfolio(BaseModel):
-    """The leadership figures of SCORING.md."""
+    """The leadership figures of docs/scoring.md."""
 
     as_of: date
     partnerships: int

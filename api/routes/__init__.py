@@ -1,1 +1,1 @@
-"""The API's routers, one module per area of API.md."""
+"""The API's routers, one module per area of docs/api.md."""

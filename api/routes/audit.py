@@ -63,7 +63,7 @@ def checkpoint(services: ServicesDep, principal: PrincipalDep) -> JSONResponse:
     },
 )
 def issue_checkpoint(services: ServicesDep, principal: PrincipalDep) -> JSONResponse:
-    """Sign the chain's head now (an extension of API.md; see docs/integrity.md)."""
+    """Sign the chain's head now (an extension of docs/api.md; see docs/integrity.md)."""
     require_role(principal, INTEGRITY, "signing a checkpoint")
     try:
         issued = services.integrity.issue()

@@ -114,7 +114,7 @@ def smart(spec: MetricSpec, start: date, end: date) -> MetricSpec:
 
 
 def attainment(direction: Direction, target: Decimal, value: Decimal | None) -> Fraction:
-    """How far a reported value attains its target, exactly, from 0 to 1 (SCORING.md)."""
+    """How far a reported value attains its target, exactly, from 0 to 1 (docs/scoring.md)."""
     if value is None:
         return Fraction(0)
     v, t = Fraction(value), Fraction(target)

@@ -1,4 +1,4 @@
-"""A plan as clients see it (API.md's Plan), rendered from the Plan aggregate's state."""
+"""A plan as clients see it (docs/api.md's Plan), rendered from the Plan aggregate's state."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ JSON = dict[str, Any]
 
 
 def metric_view(metric: Metric) -> JSON:
-    """API.md's Metric (``pace`` is filled in at query time: it depends on the day)."""
+    """docs/api.md's Metric (``pace`` is filled in at query time: it depends on the day)."""
     if metric.retired:
         status = "retired"
     elif metric.is_agreed:
@@ -44,7 +44,7 @@ def metric_view(metric: Metric) -> JSON:
 
 
 def commitment_view(commitment: Commitment | None) -> JSON | None:
-    """API.md's Commitment."""
+    """docs/api.md's Commitment."""
     if commitment is None:
         return None
     return {
@@ -55,7 +55,7 @@ def commitment_view(commitment: Commitment | None) -> JSON | None:
 
 
 def adjustment_view(adjustment: Adjustment) -> JSON:
-    """API.md's Adjustment."""
+    """docs/api.md's Adjustment."""
     return {
         "id": str(adjustment.id),
         "metric_id": str(adjustment.metric_id),
@@ -69,7 +69,7 @@ def adjustment_view(adjustment: Adjustment) -> JSON:
 
 
 def review_view(review: Review) -> JSON:
-    """API.md's Review."""
+    """docs/api.md's Review."""
     return {
         "id": str(review.id),
         "held_on": day(review.held_on),
@@ -80,7 +80,7 @@ def review_view(review: Review) -> JSON:
 
 
 def plan_view(plan: Plan) -> JSON:
-    """API.md's Plan, as of the plan's current version."""
+    """docs/api.md's Plan, as of the plan's current version."""
     return {
         "id": str(plan.id),
         "partner_id": str(plan.partner_id),

@@ -1,4 +1,4 @@
-"""A plan's Accountability document (API.md): both sides' scores, components and histories."""
+"""A plan's Accountability document (docs/api.md): both sides' scores, components and histories."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def component_view(component: Component) -> dict[str, Any]:
 
 
 def side_view(facts: PlanFacts, scored: SideScore, as_of: date) -> dict[str, Any]:
-    """API.md's SideScore: the score to one decimal, every component, the side's history."""
+    """docs/api.md's SideScore: the score to one decimal, every component, the side's history."""
     score = scored.score
     return {
         "score": None if score is None else float(score),
@@ -34,7 +34,7 @@ def side_view(facts: PlanFacts, scored: SideScore, as_of: date) -> dict[str, Any
 
 
 def plan_accountability(facts: PlanFacts, as_of: date) -> dict[str, Any]:
-    """API.md's Accountability of a plan as of the end of day ``as_of`` (plain JSON values)."""
+    """docs/api.md's Accountability of a plan as of the end of day ``as_of`` (plain JSON values)."""
     return {
         "plan_id": str(facts.plan_id),
         "as_of": as_of.isoformat(),

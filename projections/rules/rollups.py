@@ -1,4 +1,4 @@
-"""Roll-ups of SCORING.md: partnership, manager and partner scores, and the portfolio view.
+"""Roll-ups of docs/scoring.md: partnership, manager and partner scores, and the portfolio view.
 
 Roll-ups are floating point over the plans' displayed scores (one decimal), rounded half-up
 to one decimal; shares are fractions of all partnerships, rounded to four decimals.
@@ -150,7 +150,7 @@ def reviewed_within(plans: Sequence[PlanFacts], days: int, as_of: date) -> bool:
 
 
 def portfolio(partnerships: Mapping[UUID, Sequence[PlanFacts]], as_of: date) -> dict[str, Any]:
-    """The leadership figures of SCORING.md, each a count and a share of partnerships."""
+    """The leadership figures of docs/scoring.md, each a count and a share of partnerships."""
     total = len(partnerships)
     counts = {
         "active_plan": 0,

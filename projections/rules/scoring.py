@@ -1,4 +1,4 @@
-"""The score rules of SCORING.md (rule version 1) as pure functions of plan facts and a date.
+"""The score rules of docs/scoring.md (rule version 1) as pure functions of plan facts and a date.
 
 Exact arithmetic throughout (``fractions.Fraction``); rounding happens once, half-up, at the
 end. Every component carries its counts and, per item, the ids of the events behind it.
@@ -108,7 +108,7 @@ def end_of_day(day: date) -> datetime:
 
 
 def score(facts: PlanFacts, as_of: date) -> PlanScore:
-    """Both sides' scores of a plan as of the end of day ``as_of`` (SCORING.md, rule 1)."""
+    """Both sides' scores of a plan as of the end of day ``as_of`` (docs/scoring.md, rule 1)."""
     return PlanScore(
         plan_id=facts.plan_id,
         as_of=as_of,

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 
 def decimal_text(value: Decimal | None) -> str | None:
-    """A decimal as API.md shows it: a string, without a needless exponent or trailing zeros."""
+    """A decimal as docs/api.md shows it: a string, no needless exponent or trailing zeros."""
     if value is None:
         return None
     text = format(value.normalize(), "f")

@@ -153,7 +153,7 @@ def one_error_line(result: Result) -> str:
 def test_actors_and_partners_are_added_listed_and_tokens_issued_and_revoked(
     settings: Settings,
 ) -> None:
-    """add prints API.md's POST /v1/actors body with a working token; revoke stops every token."""
+    """add prints POST /v1/actors' body with a working token; revoke stops every token."""
     added = invoke(
         settings, "actors", "add", "--role", "admin", "--name", "Ada", "--email", "a@x.io"
     )
@@ -361,7 +361,7 @@ def test_export_writes_every_event_as_json_lines_in_global_order_in_batches(
 def test_history_and_score_show_a_plans_events_and_accountability(
     settings: Settings, clock: SimulatedClock
 ) -> None:
-    """history lists the plan's events; score gives API.md's Accountability as of a day."""
+    """history lists the plan's events; score gives docs/api.md's Accountability as of a day."""
     app = Counterpart(settings, clock)
     w = a_world(app, clock)
     plan_id, metrics = an_active_plan_in(w)

@@ -1,6 +1,6 @@
 """Who may call what: every endpoint, called as every role, in scope and out of scope.
 
-The rules of API.md: no token, an unknown token or a revoked one → 401 on every ``/v1`` route;
+The rules of docs/api.md: no token, an unknown token or a revoked one → 401 on every ``/v1`` route;
 a resource outside the caller's scope → 404, never its content; an action the caller's role or
 side may not take on a resource it can see → 403. Each test calls one endpoint as every caller
 and reports every mismatch at once.

@@ -52,7 +52,7 @@ def metric(document: dict[str, Any], metric_id: str) -> dict[str, Any]:
 
 def test_a_plan_lives_its_whole_life_through_http(world: World) -> None:
     """Draft, propose, revise, agree, commit, report, review, adjust, close: each response
-    has the status of API.md, its effect and an ETag; an immediate GET shows the same plan."""
+    has the status of docs/api.md, its effect and an ETag; an immediate GET shows the same plan."""
     manager, contact = world.manager, world.contact
     drafted = applied(world, manager.post("/v1/plans", plan_body(world.partner)), 201)
     assert drafted["status"] == "draft"

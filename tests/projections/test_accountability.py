@@ -1,4 +1,4 @@
-"""A plan's Accountability document: API.md's shape, SCORING.md's numbers, plain JSON values."""
+"""A plan's Accountability document: docs/api.md's shape, docs/scoring.md's numbers, JSON values."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Golden scores: plans computed by hand from SCORING.md, each figure checked to the digit.
+"""Golden scores: plans computed by hand from docs/scoring.md, each figure checked to the digit.
 
 Every scenario drives a Plan in memory on the simulated clock (commands at 09:00 UTC unless
 said otherwise), numbers its events 1..N in recording order as the ledger's global positions

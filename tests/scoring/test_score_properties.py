@@ -1,4 +1,4 @@
-"""Property tests of the score rules (SCORING.md): causality, invariants and monotony.
+"""Property tests of the score rules (docs/scoring.md): causality, invariants and monotony.
 
 Each example lives a whole plan in memory through the domain, from a random script: a draft
 negotiated with random delays, both commitments, then months of reports, reviews and
@@ -480,7 +480,7 @@ def differences(one: PlanScore, other: PlanScore) -> list[str]:
 
 
 def attainment_of(direction: Direction, target: str, value: str | None) -> Fraction:
-    """How far a value attains its target, as SCORING.md's D defines it (no report: 0)."""
+    """How far a value attains its target, as docs/scoring.md's D defines it (no report: 0)."""
     if value is None:
         return Fraction(0)
     v, t = Fraction(Decimal(value)), Fraction(Decimal(target))
