@@ -109,7 +109,8 @@ def attention(partner_id: str, plans: Sequence[PlanFacts], as_of: date) -> list[
             if ignored:
                 reasons.append(
                     {
-                        "reason": f"{ignored} request(s) unanswered by the {side.value} side "
+                        "reason": f"{ignored} {'request' if ignored == 1 else 'requests'} "
+                        f"unanswered by the {side.value} side "
                         "for 5 days or more",
                         "href": href,
                     }
