@@ -1,0 +1,87 @@
+"""Reads of the roll-ups as of a date that fill in, and keep, the figures not kept yet."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from projections.models.directory import partnerships_by_registration
+from projections.models.rollup_days import (
+    keep_days,
+    keep_portfolio,
+    kept_days,
+    kept_portfolio,
+    version,
+)
+from projections.models.score_facts import ScoreFacts
+from projections.rules.facts import PlanFacts
+from projections.rules.portfolio import PartnershipDay, partnership_day, portfolio_of
+from projections.rules.scoring import end_of_day
+from projections.rules.text import moment
+from projections.runtime.store import Cursor, ReadStore
+
+FILL_ALL_ABOVE = 200
+"""Missing more partnerships than this, a read loads every plan's facts in one go."""
+
+
+class RollupDays:
+    """Reads of the roll-ups as of a date, filling in (and keeping) what is not kept yet."""
+
+    def __init__(self, store: ReadStore, facts: ScoreFacts | None = None) -> None:
+        self.store = store
+        self.facts = facts or ScoreFacts()
+
+    def partnerships(
+        self, as_of: date, partner_ids: Sequence[UUID] | None = None
+    ) -> dict[UUID, PartnershipDay]:
+        """The figures as of a date of every partnership with plans (or of these)."""
+        with self.store.reading() as cursor:
+            kept, missing = kept_days(cursor, as_of, partner_ids)
+            if not missing:
+                return kept
+            plans = self._plans(cursor, list(missing))
+        filled = {p: (missing[p], partnership_day(p, plans.get(p, []), as_of)) for p in missing}
+        with self.store.transaction() as cursor:
+            keep_days(cursor, as_of, filled)
+        kept.update({p: day for p, (_, day) in filled.items()})
+        return kept
+
+    def portfolio(self, as_of: date) -> dict[str, Any]:
+        """The portfolio's figures as of a date (kept, or summed and kept)."""
+        with self.store.reading() as cursor:
+            position = version(cursor)
+            found = kept_portfolio(cursor, as_of)
+        if found is not None:
+            return found
+        days = self.partnerships(as_of)
+        with self.store.reading() as cursor:
+            registered = registered_by(cursor, as_of)
+        figures = json.loads(json.dumps(portfolio_of(registered, days, as_of), default=float))
+        with self.store.transaction() as cursor:
+            keep_portfolio(cursor, as_of, position, figures)
+        return dict(figures)
+
+    def has_portfolio(self, as_of: date) -> bool:
+        """Whether the portfolio's figures as of a date are kept (and still hold)."""
+        with self.store.reading() as cursor:
+            return kept_portfolio(cursor, as_of) is not None
+
+    def _plans(self, cursor: Cursor, partner_ids: list[UUID]) -> dict[UUID, list[PlanFacts]]:
+        """The plans' facts of these partnerships (every plan's when many are asked)."""
+        if len(partner_ids) > FILL_ALL_ABOVE:
+            wanted = set(partner_ids)
+            found: dict[UUID, list[PlanFacts]] = {}
+            for plan in self.facts.load_all(cursor):
+                if plan.partner_id in wanted:
+                    found.setdefault(plan.partner_id, []).append(plan)
+            return found
+        return {p: self.facts.of_partner(cursor, p) for p in partner_ids}
+
+
+def registered_by(cursor: Cursor, as_of: date) -> list[UUID]:
+    """The partnerships registered by the end of a day, in id order (the portfolio's order)."""
+    horizon = moment(end_of_day(as_of)) or ""
+    return [p for p, at in partnerships_by_registration(cursor) if at < horizon]
