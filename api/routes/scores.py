@@ -169,8 +169,7 @@ def portfolio_series(
     require_role(principal, LEADERSHIP, "the portfolio")
     days = the_days(start, end, every, services)
     services.catch_up()  # include what was written a moment ago
-    kept = rollups(services)
-    points = [series_point(kept.portfolio(day)) for day in days]
+    points = [series_point(figures) for figures in rollups(services).portfolios(days)]
     body = {"every": every, "coverage_target": services.server.coverage_target, "points": points}
     return JSONResponse(body)
 

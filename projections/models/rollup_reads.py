@@ -38,31 +38,49 @@ class RollupDays:
         self, as_of: date, partner_ids: Sequence[UUID] | None = None
     ) -> dict[UUID, PartnershipDay]:
         """The figures as of a date of every partnership with plans (or of these)."""
-        with self.store.reading() as cursor:
-            kept, missing = kept_days(cursor, as_of, partner_ids)
-            if not missing:
-                return kept
-            plans = self._plans(cursor, list(missing))
-        filled = {p: (missing[p], partnership_day(p, plans.get(p, []), as_of)) for p in missing}
-        with self.store.transaction() as cursor:
-            keep_days(cursor, as_of, filled)
-        kept.update({p: day for p, (_, day) in filled.items()})
-        return kept
+        return self._days([as_of], partner_ids)[as_of]
 
     def portfolio(self, as_of: date) -> dict[str, Any]:
         """The portfolio's figures as of a date (kept, or summed and kept)."""
+        return self.portfolios([as_of])[0]
+
+    def portfolios(self, dates: Sequence[date]) -> list[dict[str, Any]]:
+        """The portfolio's figures as of each date (kept, or summed and kept; the facts of
+        the partnerships missing on any of the dates are read once for all of them)."""
         with self.store.reading() as cursor:
             position = version(cursor)
-            found = kept_portfolio(cursor, as_of)
-        if found is not None:
-            return found
-        days = self.partnerships(as_of)
+            found = {day: kept_portfolio(cursor, day) for day in dates}
+        missing = sorted({day for day, figures in found.items() if figures is None})
+        if missing:
+            days = self._days(missing, None)
+            with self.store.reading() as cursor:
+                registered = {day: registered_by(cursor, day) for day in missing}
+            with self.store.transaction() as cursor:
+                for day in missing:
+                    figures = portfolio_of(registered[day], days[day], day)
+                    found[day] = json.loads(json.dumps(figures, default=float))
+                    keep_portfolio(cursor, day, position, found[day] or {})
+        return [dict(found[day] or {}) for day in dates]
+
+    def _days(
+        self, dates: Sequence[date], partner_ids: Sequence[UUID] | None
+    ) -> dict[date, dict[UUID, PartnershipDay]]:
+        """Every partnership's figures (or these') as of each date, filling what is missing."""
+        kept: dict[date, dict[UUID, PartnershipDay]] = {}
+        missing: dict[date, dict[UUID, int]] = {}
         with self.store.reading() as cursor:
-            registered = registered_by(cursor, as_of)
-        figures = json.loads(json.dumps(portfolio_of(registered, days, as_of), default=float))
-        with self.store.transaction() as cursor:
-            keep_portfolio(cursor, as_of, position, figures)
-        return dict(figures)
+            for day in dates:
+                kept[day], missing[day] = kept_days(cursor, day, partner_ids)
+            wanted = sorted({p for lacking in missing.values() for p in lacking})
+            if not wanted:
+                return kept
+            plans = self._plans(cursor, wanted)
+        for day, lacking in missing.items():
+            filled = {p: (v, partnership_day(p, plans.get(p, []), day)) for p, v in lacking.items()}
+            with self.store.transaction() as cursor:
+                keep_days(cursor, day, filled)
+            kept[day].update({p: figures for p, (_, figures) in filled.items()})
+        return kept
 
     def has_portfolio(self, as_of: date) -> bool:
         """Whether the portfolio's figures as of a date are kept (and still hold)."""
