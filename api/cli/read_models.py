@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import signal
 import sys
+import time
+from datetime import timedelta
 from types import FrameType
 from typing import Annotated
 
@@ -15,6 +17,8 @@ from api.cli.common import STATE, JsonOption, fail, running
 from api.integrity import Integrity
 from api.nudge_metrics import NudgeMetrics, serve_metrics
 from ledger.integrity import KeyFileError
+from projections.models.rollup_reads import RollupDays
+from projections.rules.series import MAX_POINTS, series_days
 from projections.runtime.notifications import Notifications, NotifySettings
 from projections.runtime.runner import DEFAULT_BATCH
 
@@ -139,3 +143,20 @@ def projections_run(
             audit.stop()
             if served is not None:
                 served.shutdown()
+
+
+@app.command("warm")
+def projections_warm(
+    every: Annotated[int, typer.Option(min=1, max=366, help="Days between dates.")] = 7,
+    points: Annotated[int, typer.Option(min=1, max=MAX_POINTS, help="Dates to fill.")] = 26,
+) -> None:
+    """Compute ahead the roll-ups of today and of the portfolio series' dates before it
+    (what a first read of each date would otherwise compute), and keep them."""
+    with running() as runner:
+        runner.setup()
+        runner.catch_up()
+        today = runner.app.clock.now().date()
+        days = series_days(today - timedelta(days=every * (points - 1)), today, every)
+        started = time.monotonic()
+        RollupDays(runner.store).portfolios(days)
+    typer.echo(f"kept the roll-ups of {len(days)} dates in {time.monotonic() - started:.1f} s")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
@@ -17,15 +16,14 @@ from api.reads import FACTS, jsonable, read_visible, today
 from api.routes.directory import visible_partner
 from api.schemas import Day, Moment
 from ledger.domain import InvalidInput, NotFound, Side
-from projections.models.directory import actor, partners, partnerships_by_registration
+from projections.models.directory import actor, partners
 from projections.models.plan_history import audit_entries
+from projections.models.rollup_reads import RollupDays
 from projections.rules.accountability import plan_accountability
-from projections.rules.facts import PlanFacts
-from projections.rules.rollups import manager_score, partnership_score, portfolio
-from projections.rules.scoring import end_of_day, side_score
+from projections.rules.portfolio import manager_of
+from projections.rules.rollups import partnership_score
+from projections.rules.scoring import side_score
 from projections.rules.series import series_days
-from projections.rules.text import moment
-from projections.runtime.store import Cursor
 
 router = APIRouter(prefix="/v1", tags=["scores and audit"])
 LEADERSHIP = frozenset({"leader", "admin", "auditor"})
@@ -128,9 +126,8 @@ def manager_scores(
         found = actor(cursor, actor_id)
         if found is None or found["role"] != "manager":
             raise NotFound(f"manager {actor_id} not found")
-        owned = partners(cursor, manager_id=actor_id, limit=1_000_000)
-        partnerships = {UUID(p["id"]): FACTS.of_partner(cursor, UUID(p["id"])) for p in owned}
-    score, rows = manager_score(partnerships, day)
+        owned = [UUID(p["id"]) for p in partners(cursor, manager_id=actor_id, limit=1_000_000)]
+    score, rows = manager_of(owned, rollups(services).partnerships(day, owned))
     return JSONResponse(
         jsonable(
             {
@@ -143,6 +140,11 @@ def manager_scores(
     )
 
 
+def rollups(services: ServicesDep) -> RollupDays:
+    """The roll-ups as of a date, kept per date (docs/projections.md)."""
+    return RollupDays(services.store, FACTS)
+
+
 @router.get("/portfolio", response_model=schemas.Portfolio, responses=ERRORS)
 def portfolio_view(
     services: ServicesDep, principal: PrincipalDep, as_of: AsOf = None
@@ -150,12 +152,9 @@ def portfolio_view(
     """The leadership view: partnerships with plans, agreed metrics, reviews, pace, scores."""
     require_role(principal, LEADERSHIP, "the portfolio")
     services.catch_up()  # include what was written a moment ago
-    day = as_of or today(services)
-    with services.reading() as cursor:
-        registered, plans = all_partnerships(cursor)
-    figures = portfolio(registered_by(registered, plans, day), day)
+    figures = rollups(services).portfolio(as_of or today(services))
     figures["coverage_target"] = services.server.coverage_target
-    return JSONResponse(jsonable(figures))
+    return JSONResponse(figures)
 
 
 @router.get("/portfolio/series", response_model=schemas.PortfolioSeries, responses=ERRORS)
@@ -170,42 +169,21 @@ def portfolio_series(
     require_role(principal, LEADERSHIP, "the portfolio")
     days = the_days(start, end, every, services)
     services.catch_up()  # include what was written a moment ago
-    with services.reading() as cursor:
-        registered, plans = all_partnerships(cursor)
-    points = []
-    for day in days:
-        figures = portfolio(registered_by(registered, plans, day), day)
-        points.append(
-            {
-                "as_of": figures["as_of"],
-                "partnerships": figures["partnerships"],
-                "active_plan_share": figures["active_plan"]["share"],
-                "all_metrics_agreed_share": figures["all_metrics_agreed"]["share"],
-                "reviewed_recently_share": figures["reviewed_recently"]["share"],
-                "mean_score": figures["mean_score"],
-            }
-        )
+    points = [series_point(figures) for figures in rollups(services).portfolios(days)]
     body = {"every": every, "coverage_target": services.server.coverage_target, "points": points}
-    return JSONResponse(jsonable(body))
+    return JSONResponse(body)
 
 
-def all_partnerships(
-    cursor: Cursor,
-) -> tuple[list[tuple[UUID, str]], dict[UUID, Sequence[PlanFacts]]]:
-    """Every partnership with its registration time, and the facts of its plans."""
-    registered = partnerships_by_registration(cursor)
-    plans: dict[UUID, list[PlanFacts]] = {partner: [] for partner, _ in registered}
-    for facts in FACTS.load_all(cursor):
-        plans.setdefault(facts.partner_id, []).append(facts)
-    return registered, dict(plans)
-
-
-def registered_by(
-    registered: list[tuple[UUID, str]], plans: dict[UUID, Sequence[PlanFacts]], day: date
-) -> dict[UUID, Sequence[PlanFacts]]:
-    """The partnerships registered by the end of ``day``, with their plans."""
-    horizon = moment(end_of_day(day)) or ""
-    return {partner: plans.get(partner, []) for partner, at in registered if at < horizon}
+def series_point(figures: dict[str, Any]) -> dict[str, Any]:
+    """One point of the portfolio series: the date, the partnerships, the shares, the means."""
+    return {
+        "as_of": figures["as_of"],
+        "partnerships": figures["partnerships"],
+        "active_plan_share": figures["active_plan"]["share"],
+        "all_metrics_agreed_share": figures["all_metrics_agreed"]["share"],
+        "reviewed_recently_share": figures["reviewed_recently"]["share"],
+        "mean_score": figures["mean_score"],
+    }
 
 
 @router.get("/audit/commitments", response_model=schemas.AuditList, responses=ERRORS)

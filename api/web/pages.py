@@ -41,8 +41,7 @@ def portfolio(
     as_of: Annotated[Day | None, Query()] = None,
 ) -> HTMLResponse:
     """The leaders' dashboard."""
-    past: views.PastFigures = request.app.state.past_figures
-    data = views.portfolio_page(services, viewer.principal, as_of, past)
+    data = views.portfolio_page(services, viewer.principal, as_of)
     return render(request, "portfolio.html", viewer, **data)
 
 
@@ -54,8 +53,7 @@ def portfolio_trend(
     as_of: Annotated[Day | None, Query()] = None,
 ) -> HTMLResponse:
     """The portfolio's 26-week trend, on its own (loaded by the portfolio page)."""
-    past: views.PastFigures = request.app.state.past_figures
-    data = views.portfolio_trend_part(services, viewer.principal, as_of, past)
+    data = views.portfolio_trend_part(services, viewer.principal, as_of)
     return render(request, "portfolio_trend.html", viewer, **data)
 
 
