@@ -22,6 +22,7 @@ from projections.runtime.runner import TRACKING_TABLE, Positioned
 from projections.runtime.store import Cursor, Where
 
 RULES = 1
+FACTS = "cp_score_facts"
 """Bumped when a rule behind the kept figures changes: the tables are then new ones."""
 VERSIONS = "cp_rollup_partners"
 """Per partnership with plans: the ledger position of the last event about its plans."""
@@ -31,6 +32,9 @@ CHANGES = f"cp_rollup_changes_{RULES}"
 """Per recorded day: the position of the last plan or partnership event recorded that day."""
 PORTFOLIO = f"cp_portfolio_days_{RULES}"
 """Per date: the portfolio's figures, and the ledger position they were computed at."""
+PLAN_DAYS = f"cp_plan_days_{RULES}"
+"""Per plan and date: each side's score and the accountability document, and their version
+(the version of the plan's partnership)."""
 DAY_COLUMNS = (
     "partner_id, as_of, position, vendor, partner, flags, paces, waiting, attention, current_plan"
 )
@@ -67,6 +71,14 @@ def create(cursor: Cursor, versions_from: tuple[str, str]) -> None:
         f"CREATE TABLE IF NOT EXISTS {CHANGES} (day TEXT PRIMARY KEY, position BIGINT NOT NULL)"
     )
     cursor.execute(
+        f"CREATE TABLE IF NOT EXISTS {PLAN_DAYS} (plan_id TEXT NOT NULL, as_of TEXT NOT NULL, "
+        "partner_id TEXT NOT NULL, position BIGINT NOT NULL, vendor TEXT, partner TEXT, "
+        "accountability TEXT NOT NULL, PRIMARY KEY (plan_id, as_of))"
+    )
+    cursor.execute(
+        f"CREATE INDEX IF NOT EXISTS {PLAN_DAYS}_by_partner ON {PLAN_DAYS} (partner_id, as_of)"
+    )
+    cursor.execute(
         f"CREATE TABLE IF NOT EXISTS {PORTFOLIO} (as_of TEXT PRIMARY KEY, "
         "position BIGINT NOT NULL, figures TEXT NOT NULL)"
     )
@@ -74,7 +86,7 @@ def create(cursor: Cursor, versions_from: tuple[str, str]) -> None:
 
 def drop(cursor: Cursor) -> None:
     """Drop the tables."""
-    for table in (VERSIONS, DAYS, CHANGES, PORTFOLIO):
+    for table in (VERSIONS, DAYS, PLAN_DAYS, CHANGES, PORTFOLIO):
         cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -111,14 +123,15 @@ def changed(
         "DO UPDATE SET position = excluded.position",
         [(p, position) for p, (_, position) in touched.items()],
     )
-    cursor.executemany(
-        f"DELETE FROM {DAYS} WHERE partner_id = ? AND as_of >= ?",
-        [(p, day.isoformat()) for p, (day, _) in touched.items()],
-    )
-    cursor.executemany(
-        f"UPDATE {DAYS} SET position = ? WHERE partner_id = ? AND as_of < ?",
-        [(position, p, day.isoformat()) for p, (day, position) in touched.items()],
-    )
+    for table in (DAYS, PLAN_DAYS):
+        cursor.executemany(
+            f"DELETE FROM {table} WHERE partner_id = ? AND as_of >= ?",
+            [(p, day.isoformat()) for p, (day, _) in touched.items()],
+        )
+        cursor.executemany(
+            f"UPDATE {table} SET position = ? WHERE partner_id = ? AND as_of < ?",
+            [(position, p, day.isoformat()) for p, (day, position) in touched.items()],
+        )
     cursor.executemany(
         f"INSERT INTO {CHANGES} (day, position) VALUES (?, ?) ON CONFLICT (day) "
         "DO UPDATE SET position = excluded.position",
@@ -188,6 +201,55 @@ def keep_days(cursor: Cursor, as_of: date, days: Mapping[UUID, tuple[int, Partne
         [
             (str(p), as_of.isoformat(), position, *_encoded(day))
             for p, (position, day) in days.items()
+        ],
+    )
+
+
+def plan_version(cursor: Cursor, plan_id: UUID) -> tuple[str, int] | None:
+    """A plan's partnership and the version of what is kept about its plans (None: no
+    facts)."""
+    cursor.execute(
+        f"SELECT f.partner_id, v.position FROM {FACTS} f JOIN {VERSIONS} v "
+        "ON v.partner_id = f.partner_id WHERE f.plan_id = ?",
+        (str(plan_id),),
+    )
+    row = cursor.fetchone()
+    return None if row is None else (str(row[0]), int(row[1]))
+
+
+def kept_plan_days(
+    cursor: Cursor, plan_id: UUID, position: int, dates: Sequence[date], *, documents: bool
+) -> dict[date, tuple[str | None, str | None, str | None]]:
+    """Per date kept at this version: the vendor's and the partner's score (decimal text) and,
+    with ``documents``, the accountability document (JSON text)."""
+    where = Where()
+    where.add("plan_id = ?", str(plan_id))
+    where.add("position = ?", position)
+    where.within("as_of", [d.isoformat() for d in dates])
+    column = "accountability" if documents else "NULL"
+    cursor.execute(
+        f"SELECT as_of, vendor, partner, {column} FROM {PLAN_DAYS} {where.sql}", where.params
+    )
+    return {date.fromisoformat(d): (v, p, a) for d, v, p, a in cursor.fetchall()}
+
+
+def keep_plan_days(
+    cursor: Cursor,
+    plan_id: UUID,
+    partner_id: str,
+    position: int,
+    days: Mapping[date, tuple[str | None, str | None, str]],
+) -> None:
+    """Keep a plan's scores and documents for some dates (a newer version kept stays)."""
+    cursor.executemany(
+        f"INSERT INTO {PLAN_DAYS} (plan_id, as_of, partner_id, position, vendor, partner, "
+        "accountability) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (plan_id, as_of) DO UPDATE "
+        "SET position = excluded.position, vendor = excluded.vendor, "
+        "partner = excluded.partner, accountability = excluded.accountability "
+        f"WHERE excluded.position >= {PLAN_DAYS}.position",
+        [
+            (str(plan_id), day.isoformat(), partner_id, position, *kept)
+            for day, kept in days.items()
         ],
     )
 

@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from uuid import UUID
 
+from ledger.domain import Side
 from projections.models.directory import partnerships_by_registration
 from projections.models.rollup_days import (
     keep_days,
+    keep_plan_days,
     keep_portfolio,
     kept_days,
+    kept_plan_days,
     kept_portfolio,
+    plan_version,
     version,
 )
 from projections.models.score_facts import ScoreFacts
+from projections.rules.accountability import plan_accountability
 from projections.rules.facts import PlanFacts
 from projections.rules.portfolio import PartnershipDay, partnership_day, portfolio_of
 from projections.rules.scoring import end_of_day
@@ -25,6 +31,57 @@ from projections.runtime.store import Cursor, ReadStore
 
 FILL_ALL_ABOVE = 200
 """Missing more partnerships than this, a read loads every plan's facts in one go."""
+
+
+@dataclass
+class PlanRead:
+    """What is kept about a plan for some dates, read in the caller's read transaction, and
+    its facts when a date is missing."""
+
+    plan_id: UUID
+    partner_id: str
+    position: int
+    dates: list[date]
+    kept: dict[date, tuple[str | None, str | None, str | None]]
+    facts: PlanFacts | None
+
+
+def plan_read(
+    cursor: Cursor, facts: ScoreFacts, plan_id: UUID, dates: Sequence[date], *, documents: bool
+) -> PlanRead | None:
+    """A plan's kept scores (and documents) for these dates; None when it has no facts."""
+    found = plan_version(cursor, plan_id)
+    if found is None:
+        return None
+    partner_id, position = found
+    kept = kept_plan_days(cursor, plan_id, position, dates, documents=documents)
+    lacking = any(day not in kept for day in dates)
+    plan = facts.load(cursor, plan_id) if lacking else None
+    if lacking and plan is None:
+        return None
+    return PlanRead(plan_id, partner_id, position, list(dates), kept, plan)
+
+
+def plan_days(
+    store: ReadStore, read: PlanRead
+) -> dict[date, tuple[str | None, str | None, str | None]]:
+    """Every date's scores and document: the kept ones, the others computed and kept."""
+    if read.facts is None:
+        return read.kept
+    computed: dict[date, tuple[str | None, str | None, str]] = {}
+    for day in read.dates:
+        if day in read.kept:
+            continue
+        document = plan_accountability(read.facts, day)
+        vendor, partner = (document["sides"][s.value]["score"] for s in Side)
+        computed[day] = (
+            None if vendor is None else str(vendor),
+            None if partner is None else str(partner),
+            json.dumps(document, ensure_ascii=False, separators=(",", ":")),
+        )
+    with store.transaction() as cursor:
+        keep_plan_days(cursor, read.plan_id, read.partner_id, read.position, computed)
+    return {**read.kept, **computed}
 
 
 class RollupDays:
