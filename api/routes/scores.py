@@ -16,10 +16,9 @@ from api.reads import FACTS, jsonable, read_visible, today
 from api.routes.directory import visible_partner
 from api.schemas import Day, Moment
 from ledger.domain import InvalidInput, NotFound, Side
-from projections.models.directory import actor, partners
+from projections.models.directory import actor
 from projections.models.plan_history import audit_entries
 from projections.models.rollup_reads import RollupDays, plan_days, plan_read
-from projections.rules.portfolio import manager_of
 from projections.rules.rollups import partnership_score
 from projections.rules.series import series_days
 
@@ -137,18 +136,8 @@ def manager_scores(
         found = actor(cursor, actor_id)
         if found is None or found["role"] != "manager":
             raise NotFound(f"manager {actor_id} not found")
-        owned = [UUID(p["id"]) for p in partners(cursor, manager_id=actor_id, limit=1_000_000)]
-    score, rows = manager_of(owned, rollups(services).partnerships(day, owned))
-    return JSONResponse(
-        jsonable(
-            {
-                "manager_id": str(actor_id),
-                "as_of": day.isoformat(),
-                "score": score,
-                "partners": rows,
-            }
-        )
-    )
+    figures = rollups(services).manager(actor_id, day)
+    return JSONResponse({"manager_id": str(actor_id), "as_of": day.isoformat(), **figures})
 
 
 def rollups(services: ServicesDep) -> RollupDays:

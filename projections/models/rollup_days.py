@@ -32,6 +32,12 @@ CHANGES = f"cp_rollup_changes_{RULES}"
 """Per recorded day: the position of the last plan or partnership event recorded that day."""
 PORTFOLIO = f"cp_portfolio_days_{RULES}"
 """Per date: the portfolio's figures, and the ledger position they were computed at."""
+MANAGER_DAYS = f"cp_manager_days_{RULES}"
+"""Per manager and date: the manager's roll-up (JSON), and the position it was computed at."""
+EVERY_DAY = "0000-00-00"
+"""The change day of a reassignment or a registration for the managers' roll-ups (which use
+today's ownership whatever the date): before every date, so it ends every kept one; the
+portfolio's do not look at it."""
 PLAN_DAYS = f"cp_plan_days_{RULES}"
 """Per plan and date: each side's score and the accountability document, and their version
 (the version of the plan's partnership)."""
@@ -79,6 +85,11 @@ def create(cursor: Cursor, versions_from: tuple[str, str]) -> None:
         f"CREATE INDEX IF NOT EXISTS {PLAN_DAYS}_by_partner ON {PLAN_DAYS} (partner_id, as_of)"
     )
     cursor.execute(
+        f"CREATE TABLE IF NOT EXISTS {MANAGER_DAYS} (manager_id TEXT NOT NULL, "
+        "as_of TEXT NOT NULL, position BIGINT NOT NULL, figures TEXT NOT NULL, "
+        "PRIMARY KEY (manager_id, as_of))"
+    )
+    cursor.execute(
         f"CREATE TABLE IF NOT EXISTS {PORTFOLIO} (as_of TEXT PRIMARY KEY, "
         "position BIGINT NOT NULL, figures TEXT NOT NULL)"
     )
@@ -86,7 +97,7 @@ def create(cursor: Cursor, versions_from: tuple[str, str]) -> None:
 
 def drop(cursor: Cursor) -> None:
     """Drop the tables."""
-    for table in (VERSIONS, DAYS, PLAN_DAYS, CHANGES, PORTFOLIO):
+    for table in (VERSIONS, DAYS, PLAN_DAYS, CHANGES, PORTFOLIO, MANAGER_DAYS):
         cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -113,6 +124,10 @@ def changed(
             touched[str(partner_id)] = (min(first, day), item.position)
         elif isinstance(event, Partner.Registered):
             day = recorded_on(event.timestamp)
+            days[EVERY_DAY] = item.position  # a manager's partnerships are today's
+        elif isinstance(event, Partner.ManagerReassigned):
+            days[EVERY_DAY] = item.position  # ownership is today's for every date
+            continue
         else:
             continue
         days[day.isoformat()] = item.position
@@ -137,7 +152,10 @@ def changed(
         "DO UPDATE SET position = excluded.position",
         sorted(days.items()),
     )
-    cursor.execute(f"DELETE FROM {PORTFOLIO} WHERE as_of >= ?", (min(days),))
+    cursor.execute(f"DELETE FROM {MANAGER_DAYS} WHERE as_of >= ?", (min(days),))
+    recorded = [day for day in days if day != EVERY_DAY]
+    if recorded:
+        cursor.execute(f"DELETE FROM {PORTFOLIO} WHERE as_of >= ?", (min(recorded),))
 
 
 # ------------------------------------------------------------------------ reading
@@ -152,12 +170,20 @@ def version(cursor: Cursor) -> int:
     return int(row[0]) if row and row[0] is not None else 0
 
 
-def kept_portfolio(cursor: Cursor, as_of: date) -> dict[str, Any] | None:
-    """The portfolio's figures kept for a date, unless an event recorded by then came after."""
+def kept_portfolio(
+    cursor: Cursor, as_of: date, manager_id: UUID | None = None
+) -> dict[str, Any] | None:
+    """The portfolio's (or a manager's) figures kept for a date, unless an event recorded by
+    then (or a reassignment) came after."""
+    table, where, ownership = (
+        (PORTFOLIO, "", f" AND c.day <> '{EVERY_DAY}'")
+        if manager_id is None
+        else (MANAGER_DAYS, "manager_id = ? AND ", "")
+    )
     cursor.execute(
-        f"SELECT figures FROM {PORTFOLIO} p WHERE as_of = ? AND NOT EXISTS (SELECT 1 FROM "
-        f"{CHANGES} c WHERE c.day <= p.as_of AND c.position > p.position)",
-        (as_of.isoformat(),),
+        f"SELECT figures FROM {table} p WHERE {where}as_of = ? AND NOT EXISTS (SELECT 1 FROM "
+        f"{CHANGES} c WHERE c.day <= p.as_of AND c.position > p.position{ownership})",
+        (*([] if manager_id is None else [str(manager_id)]), as_of.isoformat()),
     )
     row = cursor.fetchone()
     if row is None:
@@ -261,6 +287,18 @@ def keep_portfolio(cursor: Cursor, as_of: date, position: int, figures: dict[str
         "ON CONFLICT (as_of) DO UPDATE SET position = excluded.position, "
         f"figures = excluded.figures WHERE excluded.position >= {PORTFOLIO}.position",
         (as_of.isoformat(), position, json.dumps(figures)),
+    )
+
+
+def keep_manager(
+    cursor: Cursor, manager_id: UUID, as_of: date, position: int, figures: dict[str, Any]
+) -> None:
+    """Keep a manager's roll-up for a date, computed at a position."""
+    cursor.execute(
+        f"INSERT INTO {MANAGER_DAYS} (manager_id, as_of, position, figures) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (manager_id, as_of) DO UPDATE SET position = excluded.position, "
+        f"figures = excluded.figures WHERE excluded.position >= {MANAGER_DAYS}.position",
+        (str(manager_id), as_of.isoformat(), position, json.dumps(figures)),
     )
 
 

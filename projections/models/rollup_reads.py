@@ -10,9 +10,10 @@ from typing import Any
 from uuid import UUID
 
 from ledger.domain import Side
-from projections.models.directory import partnerships_by_registration
+from projections.models.directory import partners, partnerships_by_registration
 from projections.models.rollup_days import (
     keep_days,
+    keep_manager,
     keep_plan_days,
     keep_portfolio,
     kept_days,
@@ -24,7 +25,7 @@ from projections.models.rollup_days import (
 from projections.models.score_facts import ScoreFacts
 from projections.rules.accountability import plan_accountability
 from projections.rules.facts import PlanFacts
-from projections.rules.portfolio import PartnershipDay, partnership_day, portfolio_of
+from projections.rules.portfolio import PartnershipDay, manager_of, partnership_day, portfolio_of
 from projections.rules.scoring import end_of_day
 from projections.rules.text import moment
 from projections.runtime.store import Cursor, ReadStore
@@ -118,6 +119,21 @@ class RollupDays:
                     found[day] = json.loads(json.dumps(figures, default=float))
                     keep_portfolio(cursor, day, position, found[day] or {})
         return [dict(found[day] or {}) for day in dates]
+
+    def manager(self, manager_id: UUID, as_of: date) -> dict[str, Any]:
+        """A manager's roll-up as of a date (``score`` and ``partners``, as JSON gives them),
+        over the partnerships they own now: kept, or computed and kept."""
+        with self.store.reading() as cursor:
+            position = version(cursor)
+            found = kept_portfolio(cursor, as_of, manager_id)
+            if found is not None:
+                return found
+            owned = [UUID(p["id"]) for p in partners(cursor, manager_id=manager_id, limit=10**9)]
+        score, rows = manager_of(owned, self.partnerships(as_of, owned))
+        figures = json.loads(json.dumps({"score": score, "partners": rows}, default=float))
+        with self.store.transaction() as cursor:
+            keep_manager(cursor, manager_id, as_of, position, figures)
+        return dict(figures)
 
     def _days(
         self, dates: Sequence[date], partner_ids: Sequence[UUID] | None
