@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from api import schemas
 from api.auth import require_role, visible_partners
@@ -16,13 +16,10 @@ from api.reads import FACTS, jsonable, read_visible, today
 from api.routes.directory import visible_partner
 from api.schemas import Day, Moment
 from ledger.domain import InvalidInput, NotFound, Side
-from projections.models.directory import actor, partners
+from projections.models.directory import actor
 from projections.models.plan_history import audit_entries
-from projections.models.rollup_reads import RollupDays
-from projections.rules.accountability import plan_accountability
-from projections.rules.portfolio import manager_of
+from projections.models.rollup_reads import RollupDays, plan_days, plan_read
 from projections.rules.rollups import partnership_score
-from projections.rules.scoring import side_score
 from projections.rules.series import series_days
 
 router = APIRouter(prefix="/v1", tags=["scores and audit"])
@@ -56,10 +53,14 @@ def the_days(start: date | None, end: date | None, every: int, services: Service
 )
 def plan_scores(
     plan_id: UUID, services: ServicesDep, principal: PrincipalDep, as_of: AsOf = None
-) -> JSONResponse:
+) -> Response:
     """Both sides' scores as of a date: every component, its items and their event ids."""
-    facts = read_visible(services, principal, plan_id, lambda cursor: FACTS.load(cursor, plan_id))
-    return JSONResponse(plan_accountability(facts, as_of or today(services)))
+    day = as_of or today(services)
+    read = read_visible(
+        services, principal, plan_id, lambda c: plan_read(c, FACTS, plan_id, [day], documents=True)
+    )
+    document = plan_days(services.store, read)[day][2]
+    return Response(content=document, media_type="application/json")
 
 
 @router.get(
@@ -78,11 +79,20 @@ def plan_score_series(
     """Each side's score as of each date (null where none), oldest first, at most 200 points;
     the last point is ``to``."""
     days = the_days(start, end, every, services)
-    facts = read_visible(services, principal, plan_id, lambda cursor: FACTS.load(cursor, plan_id))
+    read = read_visible(
+        services, principal, plan_id, lambda c: plan_read(c, FACTS, plan_id, days, documents=False)
+    )
+    kept = plan_days(services.store, read)
     points = []
     for day in days:
-        scores = {side.value: side_score(facts, side, day).score for side in Side}
-        points.append({"as_of": day.isoformat(), **jsonable(scores)})
+        vendor, partner, _ = kept[day]
+        points.append(
+            {
+                "as_of": day.isoformat(),
+                "vendor": None if vendor is None else float(vendor),
+                "partner": None if partner is None else float(partner),
+            }
+        )
     return JSONResponse({"plan_id": str(plan_id), "every": every, "points": points})
 
 
@@ -126,18 +136,8 @@ def manager_scores(
         found = actor(cursor, actor_id)
         if found is None or found["role"] != "manager":
             raise NotFound(f"manager {actor_id} not found")
-        owned = [UUID(p["id"]) for p in partners(cursor, manager_id=actor_id, limit=1_000_000)]
-    score, rows = manager_of(owned, rollups(services).partnerships(day, owned))
-    return JSONResponse(
-        jsonable(
-            {
-                "manager_id": str(actor_id),
-                "as_of": day.isoformat(),
-                "score": score,
-                "partners": rows,
-            }
-        )
-    )
+    figures = rollups(services).manager(actor_id, day)
+    return JSONResponse({"manager_id": str(actor_id), "as_of": day.isoformat(), **figures})
 
 
 def rollups(services: ServicesDep) -> RollupDays:

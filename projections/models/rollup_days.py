@@ -22,6 +22,7 @@ from projections.runtime.runner import TRACKING_TABLE, Positioned
 from projections.runtime.store import Cursor, Where
 
 RULES = 1
+FACTS = "cp_score_facts"
 """Bumped when a rule behind the kept figures changes: the tables are then new ones."""
 VERSIONS = "cp_rollup_partners"
 """Per partnership with plans: the ledger position of the last event about its plans."""
@@ -31,6 +32,15 @@ CHANGES = f"cp_rollup_changes_{RULES}"
 """Per recorded day: the position of the last plan or partnership event recorded that day."""
 PORTFOLIO = f"cp_portfolio_days_{RULES}"
 """Per date: the portfolio's figures, and the ledger position they were computed at."""
+MANAGER_DAYS = f"cp_manager_days_{RULES}"
+"""Per manager and date: the manager's roll-up (JSON), and the position it was computed at."""
+EVERY_DAY = "0000-00-00"
+"""The change day of a reassignment or a registration for the managers' roll-ups (which use
+today's ownership whatever the date): before every date, so it ends every kept one; the
+portfolio's do not look at it."""
+PLAN_DAYS = f"cp_plan_days_{RULES}"
+"""Per plan and date: each side's score and the accountability document, and their version
+(the version of the plan's partnership)."""
 DAY_COLUMNS = (
     "partner_id, as_of, position, vendor, partner, flags, paces, waiting, attention, current_plan"
 )
@@ -67,6 +77,19 @@ def create(cursor: Cursor, versions_from: tuple[str, str]) -> None:
         f"CREATE TABLE IF NOT EXISTS {CHANGES} (day TEXT PRIMARY KEY, position BIGINT NOT NULL)"
     )
     cursor.execute(
+        f"CREATE TABLE IF NOT EXISTS {PLAN_DAYS} (plan_id TEXT NOT NULL, as_of TEXT NOT NULL, "
+        "partner_id TEXT NOT NULL, position BIGINT NOT NULL, vendor TEXT, partner TEXT, "
+        "accountability TEXT NOT NULL, PRIMARY KEY (plan_id, as_of))"
+    )
+    cursor.execute(
+        f"CREATE INDEX IF NOT EXISTS {PLAN_DAYS}_by_partner ON {PLAN_DAYS} (partner_id, as_of)"
+    )
+    cursor.execute(
+        f"CREATE TABLE IF NOT EXISTS {MANAGER_DAYS} (manager_id TEXT NOT NULL, "
+        "as_of TEXT NOT NULL, position BIGINT NOT NULL, figures TEXT NOT NULL, "
+        "PRIMARY KEY (manager_id, as_of))"
+    )
+    cursor.execute(
         f"CREATE TABLE IF NOT EXISTS {PORTFOLIO} (as_of TEXT PRIMARY KEY, "
         "position BIGINT NOT NULL, figures TEXT NOT NULL)"
     )
@@ -74,7 +97,7 @@ def create(cursor: Cursor, versions_from: tuple[str, str]) -> None:
 
 def drop(cursor: Cursor) -> None:
     """Drop the tables."""
-    for table in (VERSIONS, DAYS, CHANGES, PORTFOLIO):
+    for table in (VERSIONS, DAYS, PLAN_DAYS, CHANGES, PORTFOLIO, MANAGER_DAYS):
         cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -101,6 +124,10 @@ def changed(
             touched[str(partner_id)] = (min(first, day), item.position)
         elif isinstance(event, Partner.Registered):
             day = recorded_on(event.timestamp)
+            days[EVERY_DAY] = item.position  # a manager's partnerships are today's
+        elif isinstance(event, Partner.ManagerReassigned):
+            days[EVERY_DAY] = item.position  # ownership is today's for every date
+            continue
         else:
             continue
         days[day.isoformat()] = item.position
@@ -111,20 +138,24 @@ def changed(
         "DO UPDATE SET position = excluded.position",
         [(p, position) for p, (_, position) in touched.items()],
     )
-    cursor.executemany(
-        f"DELETE FROM {DAYS} WHERE partner_id = ? AND as_of >= ?",
-        [(p, day.isoformat()) for p, (day, _) in touched.items()],
-    )
-    cursor.executemany(
-        f"UPDATE {DAYS} SET position = ? WHERE partner_id = ? AND as_of < ?",
-        [(position, p, day.isoformat()) for p, (day, position) in touched.items()],
-    )
+    for table in (DAYS, PLAN_DAYS):
+        cursor.executemany(
+            f"DELETE FROM {table} WHERE partner_id = ? AND as_of >= ?",
+            [(p, day.isoformat()) for p, (day, _) in touched.items()],
+        )
+        cursor.executemany(
+            f"UPDATE {table} SET position = ? WHERE partner_id = ? AND as_of < ?",
+            [(position, p, day.isoformat()) for p, (day, position) in touched.items()],
+        )
     cursor.executemany(
         f"INSERT INTO {CHANGES} (day, position) VALUES (?, ?) ON CONFLICT (day) "
         "DO UPDATE SET position = excluded.position",
         sorted(days.items()),
     )
-    cursor.execute(f"DELETE FROM {PORTFOLIO} WHERE as_of >= ?", (min(days),))
+    cursor.execute(f"DELETE FROM {MANAGER_DAYS} WHERE as_of >= ?", (min(days),))
+    recorded = [day for day in days if day != EVERY_DAY]
+    if recorded:
+        cursor.execute(f"DELETE FROM {PORTFOLIO} WHERE as_of >= ?", (min(recorded),))
 
 
 # ------------------------------------------------------------------------ reading
@@ -139,12 +170,20 @@ def version(cursor: Cursor) -> int:
     return int(row[0]) if row and row[0] is not None else 0
 
 
-def kept_portfolio(cursor: Cursor, as_of: date) -> dict[str, Any] | None:
-    """The portfolio's figures kept for a date, unless an event recorded by then came after."""
+def kept_portfolio(
+    cursor: Cursor, as_of: date, manager_id: UUID | None = None
+) -> dict[str, Any] | None:
+    """The portfolio's (or a manager's) figures kept for a date, unless an event recorded by
+    then (or a reassignment) came after."""
+    table, where, ownership = (
+        (PORTFOLIO, "", f" AND c.day <> '{EVERY_DAY}'")
+        if manager_id is None
+        else (MANAGER_DAYS, "manager_id = ? AND ", "")
+    )
     cursor.execute(
-        f"SELECT figures FROM {PORTFOLIO} p WHERE as_of = ? AND NOT EXISTS (SELECT 1 FROM "
-        f"{CHANGES} c WHERE c.day <= p.as_of AND c.position > p.position)",
-        (as_of.isoformat(),),
+        f"SELECT figures FROM {table} p WHERE {where}as_of = ? AND NOT EXISTS (SELECT 1 FROM "
+        f"{CHANGES} c WHERE c.day <= p.as_of AND c.position > p.position{ownership})",
+        (*([] if manager_id is None else [str(manager_id)]), as_of.isoformat()),
     )
     row = cursor.fetchone()
     if row is None:
@@ -192,6 +231,55 @@ def keep_days(cursor: Cursor, as_of: date, days: Mapping[UUID, tuple[int, Partne
     )
 
 
+def plan_version(cursor: Cursor, plan_id: UUID) -> tuple[str, int] | None:
+    """A plan's partnership and the version of what is kept about its plans (None: no
+    facts)."""
+    cursor.execute(
+        f"SELECT f.partner_id, v.position FROM {FACTS} f JOIN {VERSIONS} v "
+        "ON v.partner_id = f.partner_id WHERE f.plan_id = ?",
+        (str(plan_id),),
+    )
+    row = cursor.fetchone()
+    return None if row is None else (str(row[0]), int(row[1]))
+
+
+def kept_plan_days(
+    cursor: Cursor, plan_id: UUID, position: int, dates: Sequence[date], *, documents: bool
+) -> dict[date, tuple[str | None, str | None, str | None]]:
+    """Per date kept at this version: the vendor's and the partner's score (decimal text) and,
+    with ``documents``, the accountability document (JSON text)."""
+    where = Where()
+    where.add("plan_id = ?", str(plan_id))
+    where.add("position = ?", position)
+    where.within("as_of", [d.isoformat() for d in dates])
+    column = "accountability" if documents else "NULL"
+    cursor.execute(
+        f"SELECT as_of, vendor, partner, {column} FROM {PLAN_DAYS} {where.sql}", where.params
+    )
+    return {date.fromisoformat(d): (v, p, a) for d, v, p, a in cursor.fetchall()}
+
+
+def keep_plan_days(
+    cursor: Cursor,
+    plan_id: UUID,
+    partner_id: str,
+    position: int,
+    days: Mapping[date, tuple[str | None, str | None, str]],
+) -> None:
+    """Keep a plan's scores and documents for some dates (a newer version kept stays)."""
+    cursor.executemany(
+        f"INSERT INTO {PLAN_DAYS} (plan_id, as_of, partner_id, position, vendor, partner, "
+        "accountability) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (plan_id, as_of) DO UPDATE "
+        "SET position = excluded.position, vendor = excluded.vendor, "
+        "partner = excluded.partner, accountability = excluded.accountability "
+        f"WHERE excluded.position >= {PLAN_DAYS}.position",
+        [
+            (str(plan_id), day.isoformat(), partner_id, position, *kept)
+            for day, kept in days.items()
+        ],
+    )
+
+
 def keep_portfolio(cursor: Cursor, as_of: date, position: int, figures: dict[str, Any]) -> None:
     """Keep the portfolio's figures for a date, computed at a position."""
     cursor.execute(
@@ -199,6 +287,18 @@ def keep_portfolio(cursor: Cursor, as_of: date, position: int, figures: dict[str
         "ON CONFLICT (as_of) DO UPDATE SET position = excluded.position, "
         f"figures = excluded.figures WHERE excluded.position >= {PORTFOLIO}.position",
         (as_of.isoformat(), position, json.dumps(figures)),
+    )
+
+
+def keep_manager(
+    cursor: Cursor, manager_id: UUID, as_of: date, position: int, figures: dict[str, Any]
+) -> None:
+    """Keep a manager's roll-up for a date, computed at a position."""
+    cursor.execute(
+        f"INSERT INTO {MANAGER_DAYS} (manager_id, as_of, position, figures) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (manager_id, as_of) DO UPDATE SET position = excluded.position, "
+        f"figures = excluded.figures WHERE excluded.position >= {MANAGER_DAYS}.position",
+        (str(manager_id), as_of.isoformat(), position, json.dumps(figures)),
     )
 
 

@@ -1,21 +1,23 @@
-"""The roll-ups kept per date equal a recomputation from the events, even after an event is
-appended that was recorded on or before a date already kept (a back-dated clock)."""
+"""The roll-ups and plan scores kept per date equal a recomputation from the events, even
+after an event is appended that was recorded on or before a date already kept (back-dated)."""
 
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 from uuid import UUID
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ledger.application import Counterpart
-from projections.models.directory import Directory
-from projections.models.rollup_reads import RollupDays, registered_by
+from projections.models.directory import Directory, partners
+from projections.models.rollup_reads import RollupDays, plan_days, plan_read, registered_by
 from projections.models.score_facts import ScoreFacts
+from projections.rules.accountability import plan_accountability
 from projections.rules.facts import PlanFacts
 from projections.rules.portfolio import partnership_day, portfolio
+from projections.rules.rollups import manager_score
 from projections.runtime.runner import Runner
 from projections.runtime.store import ReadStore
 from tests.conftest import START
@@ -53,16 +55,38 @@ def test_kept_figures_equal_a_recomputation_from_the_events_after_late_appends(
         for day in days:
             kept.partnerships(day)
             kept.portfolio(day)
+            kept.manager(life.cast.manager.id, day)
+        plan_scores(store, life.plan.id, days)
         app.save(*life.events[first:])
         runner.catch_up()
         facts = [replayed_facts(app, life.plan.id)]
+        for day, (vendor, partner, document) in plan_scores(store, life.plan.id, days).items():
+            expected = plan_accountability(facts[0], day)
+            assert json.loads(document or "") == expected, f"as of {day}"
+            assert [vendor, partner] == [
+                None if side["score"] is None else str(side["score"])
+                for side in expected["sides"].values()
+            ]
         for day in days:
             assert kept.partnerships(day, [partner_id])[partner_id] == partnership_day(
                 partner_id, facts, day
             ), f"as of {day}"
             assert kept.portfolio(day) == recomputed_portfolio(store, day), f"as of {day}"
+            assert kept.manager(life.cast.manager.id, day) == recomputed_manager(
+                store, life.cast.manager.id, day
+            ), f"as of {day}"
 
     same_figures()
+
+
+def plan_scores(
+    store: ReadStore, plan_id: UUID, days: list[date]
+) -> dict[date, tuple[str | None, str | None, str | None]]:
+    """A plan's kept scores and accountability documents of these dates (filled if missing)."""
+    with store.reading() as cursor:
+        read = plan_read(cursor, ScoreFacts(), plan_id, days, documents=True)
+    assert read is not None
+    return plan_days(store, read)
 
 
 def recomputed_portfolio(store: ReadStore, day: object) -> object:
@@ -74,3 +98,12 @@ def recomputed_portfolio(store: ReadStore, day: object) -> object:
             if facts.partner_id in plans:
                 plans[facts.partner_id].append(facts)
     return json.loads(json.dumps(portfolio(plans, day), default=float))  # type: ignore[arg-type]
+
+
+def recomputed_manager(store: ReadStore, manager_id: UUID, day: date) -> object:
+    """A manager's roll-up as of a day from their partnerships' facts (as JSON gives it)."""
+    with store.reading() as cursor:
+        owned = [UUID(p["id"]) for p in partners(cursor, manager_id=manager_id, limit=10**6)]
+        plans = {p: ScoreFacts().of_partner(cursor, p) for p in owned}
+    score, rows = manager_score(plans, day)
+    return json.loads(json.dumps({"score": score, "partners": rows}, default=float))
