@@ -100,9 +100,10 @@ def plan_page(
     status_code: int = 200,
     done: str | None = None,
     failed: Form | None = None,
+    history_before: int | None = None,
 ) -> HTMLResponse:
     """The plan page with its forms (a refused form kept as typed, with its errors)."""
-    data = views.plan_page(services, viewer.principal, plan_id)
+    data = views.plan_page(services, viewer.principal, plan_id, history_before=history_before)
     data.update(plan_actions(services, viewer, data["plan"], done=done, failed=failed))
     return render(request, "plan.html", viewer, status_code=status_code, **data)
 
