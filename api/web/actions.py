@@ -474,6 +474,7 @@ def _answer_forms(trial: Trial, base: str) -> list[Form | None]:
                     f"Reason given: {a.reason} — accepting changes the terms from now on; "
                     "rejecting leaves them as they are.",
                     more=tuple(others),
+                    open=True,  # a decision awaits this side: shown unfolded
                 )
             )
         if trial.attempt(c.WithdrawAdjustment(plan.id, a.id)).allowed:
