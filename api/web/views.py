@@ -8,19 +8,22 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
-from api.auth import Principal, require_role, visible_partners
+from api.auth import Principal, visible_partners
 from api.errors import Problem
 from api.integrity import NoCheckpoint
 from api.reads import FACTS, current_plan, jsonable, past_plan, read_visible, require_visible
 from api.routes.directory import visible_partner
 from api.routes.scores import series_point
 from api.services import Services
+from api.web.access import require_page
 from api.web.explain import COMPONENT_HELP, COMPONENT_TITLES, item_met, item_reason
 from ledger.domain import NotFound, Side
 from ledger.integrity.signing import public_pem
 from projections.models.directory import actor, partners
+from projections.models.inbox import side_inbox
 from projections.models.plan_history import plan_history
 from projections.models.plan_state import plan_documents
 from projections.models.plan_view import JSON
@@ -43,13 +46,13 @@ from projections.rules.scoring import (
 )
 from projections.rules.series import MAX_POINTS, series_days
 
-LEADERSHIP = frozenset({"leader", "admin", "auditor"})
-INTEGRITY = frozenset({"auditor", "admin"})
 TREND_BUDGET_SECONDS = 4.0
 """Seconds a trend request spends computing weeks not kept yet (it asks again for the rest)."""
 PAGE_TREND_SECONDS = 0.3
 """Seconds the portfolio page itself spends on them (a small portfolio's trend comes at once)."""
 SIDES = [side.value for side in Side]
+HISTORY_PAGE = 30
+"""History events shown per page of the plan page (newest first)."""
 
 
 def today(services: Services) -> date:
@@ -154,7 +157,7 @@ def day_lines(
 
 def portfolio_page(services: Services, principal: Principal, as_of: date | None) -> JSON:
     """The leaders' dashboard: coverage against its target, the figures, managers, attention."""
-    require_role(principal, LEADERSHIP, "the portfolio")
+    require_page(principal, "portfolio")
     day = as_of or today(services)
     figures = portfolio_figures(services, day)
     kept = rollups(services)
@@ -225,7 +228,7 @@ def portfolio_trend(
 
 def portfolio_trend_part(services: Services, principal: Principal, as_of: date | None) -> JSON:
     """The portfolio's trend alone (the page loads it after itself when it takes long)."""
-    require_role(principal, LEADERSHIP, "the portfolio")
+    require_page(principal, "portfolio")
     day = as_of or today(services)
     figures = portfolio_figures(services, day)
     trend, complete = portfolio_trend(
@@ -243,46 +246,23 @@ def portfolio_trend_part(services: Services, principal: Principal, as_of: date |
 
 
 def home_page(services: Services, principal: Principal) -> JSON:
-    """A manager's or partner contact's home: what waits on their side, their partnerships."""
+    """A manager's or partner contact's home: their inbox (the items and rules of
+    ``GET /v1/me/inbox``) and their partnerships with each side's score."""
     day = today(services)
     with services.reading() as cursor:
         visible = visible_partners(cursor, principal)
     rows, facts, managers = load_partnerships(services, visible)
     side = Side(principal.side) if principal.side else Side.VENDOR
     lines = partnership_lines(rows, facts, managers, day)
-    with services.reading() as cursor:
-        drafts = plan_documents(cursor, partner_ids=visible, status="draft", limit=1_000_000)
     names = {line.id: line.name for line in lines}
-    waiting: list[JSON] = []
-    for plans in facts.values():
-        for plan in plans:
-            for request in plan.requests:
-                if request.side is side and request.is_open:
-                    metric = _request_subject(plan, request.kind, str(request.subject_id))
-                    what = "Agree to" if request.kind == AGREE_METRIC else "Answer a change to"
-                    waiting.append(
-                        {
-                            "what": f"{what} {metric}",
-                            "plan_id": str(plan.plan_id),
-                            "partner": names.get(str(plan.partner_id), ""),
-                            "since": request.opened_at.date().isoformat(),
-                            "act_by": (request.opened_at.date() + timedelta(days=5)).isoformat(),
-                        }
-                    )
-    for document in drafts:
-        metrics = document["metrics"]
-        agreed = metrics and all(all(m["agreed_by"].values()) for m in metrics)
-        if agreed and document["commitments"][side.value] is None:
-            waiting.append(
-                {
-                    "what": "Commit to the plan's terms",
-                    "plan_id": document["id"],
-                    "partner": names.get(document["partner_id"], ""),
-                    "since": None,
-                    "act_by": None,
-                }
-            )
-    waiting.sort(key=lambda item: (item["act_by"] is None, item["act_by"] or ""))
+    with services.reading() as cursor:
+        found = side_inbox(cursor, visible or [], side, day)
+    waiting = []
+    for item in found:
+        view = item.view()
+        view["partner"] = names.get(view["partner_id"], "")
+        view["component"] = COMPONENT_TITLES.get(item.component or "", "")
+        waiting.append(view)
     return {"as_of": day, "side": side.value, "inbox": waiting, "partnerships": lines}
 
 
@@ -339,7 +319,7 @@ def manager_page(services: Services, principal: Principal, manager_id: UUID) -> 
     if principal.role == "manager" and principal.id != manager_id:
         raise NotFound(f"manager {manager_id} not found")
     if principal.role != "manager":
-        require_role(principal, LEADERSHIP, "a manager's accountability")
+        require_page(principal, "manager")
     day = today(services)
     with services.reading() as cursor:
         found = actor(cursor, manager_id)
@@ -385,8 +365,11 @@ def plan_page(
     plan_id: UUID,
     version: int | None = None,
     as_of: str | None = None,
+    *,
+    history_before: int | None = None,
 ) -> JSON:
-    """A plan now or in the past: terms, commitments, scores explained, trend, history."""
+    """A plan now or in the past: terms, commitments, scores explained, trend, and its
+    history newest first, HISTORY_PAGE events at a time (``history_before``: a version)."""
     if version is not None and as_of:
         raise Problem(422, "ask for either a date or a version, not both")
     past = version is not None or bool(as_of)
@@ -449,7 +432,7 @@ def plan_page(
         "sides": sides,
         "people": people,
         "metric_names": names,
-        "events": events,
+        **history_page(plan_id, events, version, as_of, history_before),
         "trend": plan_trend(facts, day),
     }
 
@@ -503,6 +486,41 @@ def plan_trend(facts: PlanFacts, day: date) -> list[JSON]:
     return points
 
 
+def history_page(
+    plan_id: UUID,
+    events: list[JSON],
+    version: int | None,
+    as_of: str | None,
+    before: int | None,
+) -> JSON:
+    """One page of the history, newest first; the link to the older page (None on the last);
+    and, for every event, the link that shows it (on this page or the one holding it)."""
+    newest = events[::-1]
+    shown = [e for e in newest if before is None or e["version"] < before][:HISTORY_PAGE]
+    older = shown[-1]["version"] if shown and shown[-1] is not newest[-1] else None
+    kept = {"version": version, "as_of": as_of}
+    base = f"/plans/{plan_id}?" + urlencode({k: v for k, v in kept.items() if v})
+    on_page = {e["position"] for e in shown}
+    links = {}
+    for e in events:
+        anchor = f"#event-{e['position']}"
+        if e["position"] in on_page:
+            links[e["position"]] = anchor
+        else:
+            start = newest.index(e) // HISTORY_PAGE * HISTORY_PAGE
+            first = newest[start]["version"] + 1
+            links[e["position"]] = f"{base}&history_before={first}{anchor}".replace("?&", "?")
+    return {
+        "events": shown,
+        "events_total": len(events),
+        "older_href": None
+        if older is None
+        else f"{base}&history_before={older}".replace("?&", "?"),
+        "newest_href": base.rstrip("?") if before is not None else None,
+        "event_links": links,
+    }
+
+
 def _actor_ids(document: JSON, events: list[JSON]) -> set[str]:
     ids = {e["actor"]["id"] for e in events if e["actor"]["id"]}
     ids |= {c["actor_id"] for c in document["commitments"].values() if c}
@@ -523,7 +541,7 @@ def _names(cursor: Any, ids: set[str]) -> dict[str, str]:
 
 def audit_page(services: Services, principal: Principal) -> JSON:
     """The ledger's integrity: the verification, the latest signed checkpoint, the key."""
-    require_role(principal, INTEGRITY, "the audit page")
+    require_page(principal, "audit")
     verdict = services.integrity.verify().as_dict()
     try:
         checkpoint: JSON | None = services.integrity.covering().as_dict()

@@ -22,7 +22,7 @@ from tests.builders import PERIOD_END, PERIOD_START, a_world
 from tests.conftest import START
 from tests.nudges.receivers import a_receiver
 from tests.nudges.test_metrics import figure
-from tests.web.site import free_port
+from tests.support.loopback import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 DELIVERED = 'counterpart_webhook_deliveries_total{outcome="delivered"}'
