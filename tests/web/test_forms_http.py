@@ -200,3 +200,12 @@ def test_a_form_without_its_csrf_token_is_refused(world: World, manager: Visitor
         assert answer.status_code == 403
         assert "the form was stale or not sent from this site" in answer.text
     assert world.version(plan) == before
+
+
+def test_a_party_drafts_a_plan_from_the_partnership_page(world: World, manager: Visitor) -> None:
+    form = manager.forms(f"/partners/{world.partner}")["draft"]
+    answer = manager.send(form.action, form.filled(title="Spring plan", objectives="One\nTwo"))
+    assert answer.status_code == 303, answer.text[:2000]
+    plan = manager.get(answer.headers["location"])
+    assert "Plan drafted." in plan.text
+    assert "draft" not in visiting(world.client, world.leader).forms(f"/partners/{world.partner}")
