@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from api import schemas
-from api.auth import require_role, visible_partners
+from api.auth import READ_ALL, require_role, visible_partners
 from api.deps import PageDep, PrincipalDep, ServicesDep, page_of
 from api.errors import Problem
 from api.integrity import NoCheckpoint
@@ -25,7 +25,7 @@ from projections.models.plan_history import audit_entries
 
 router = APIRouter(prefix="/v1/audit", tags=["scores and audit"])
 INTEGRITY = frozenset({"auditor", "admin"})
-AUDIT = frozenset({"auditor", "leader", "admin"})
+AUDIT = READ_ALL  # who may read everything (api/auth.py) may read the audit trail
 INVALID: dict[str, Any] = {"model": schemas.ProblemOut, "description": "Invalid input"}
 NOT_FOUND: dict[str, Any] = {"model": schemas.ProblemOut, "description": "Not found in your scope"}
 ERRORS: dict[int | str, dict[str, Any]] = {
