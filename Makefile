@@ -37,8 +37,13 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy --strict $(PACKAGES)
 
+# Two processes, each taking whole test modules (so a module's server and browser start once):
+# most tests wait on servers, browsers and the database, so two cores run two at once.
+# TEST_WORKERS=0 runs everything in this process.
+TEST_WORKERS ?= 2
+
 test: lint chromium $(GENERATOR)
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 # The key that signs checkpoints (docs/integrity.md); made on the first `make run`.
 RUN_KEY := $(or $(COUNTERPART_SIGNING_KEY_FILE),counterpart-signing.pem)

@@ -1,14 +1,19 @@
-"""Prometheus metrics of the nudges: webhook deliveries by outcome, delivery lag, reminders."""
+"""Prometheus metrics of the nudges: webhook deliveries by outcome, delivery lag, reminders;
+on the API's /metrics, or on a port of their own for the projection worker."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import suppress
+from wsgiref.simple_server import WSGIServer
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, start_http_server
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from api.services import Services
+from ledger.application import Counterpart
+from projections.runtime.store import ReadStore
 from projections.runtime.webhook_sender import delivery_lag
 
 
@@ -16,7 +21,7 @@ class DeliveryLag(Collector):
     """``counterpart_webhook_delivery_lag_positions``, read from the database when scraped."""
 
     def __init__(self) -> None:
-        self.services: Services | None = None
+        self.measure: Callable[[], int] | None = None
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         """Ledger positions between the head and the oldest event not yet delivered."""
@@ -24,20 +29,17 @@ class DeliveryLag(Collector):
             "counterpart_webhook_delivery_lag_positions",
             "Ledger positions between the head and the oldest event still to deliver.",
         )
-        if self.services is not None:
-            try:
-                head = self.services.app.recorder.max_notification_id() or 0
-                with self.services.reading() as cursor:
-                    family.add_metric([], delivery_lag(cursor, head))
-            except Exception:  # noqa: S110 (the database is away: the other figures still count)
-                pass
+        if self.measure is not None:
+            with suppress(Exception):  # the database is away: the other figures still count
+                family.add_metric([], self.measure())
         yield family
 
 
 class NudgeMetrics:
-    """The counters, registered in the app's registry, fed by the process's background work."""
+    """The counters, registered in a registry, fed by the process's background work."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
         self.deliveries = Counter(
             "counterpart_webhook_deliveries_total",
             "Webhook delivery attempts by this process, by outcome (delivered, retrying, failed).",
@@ -53,8 +55,33 @@ class NudgeMetrics:
         self.lag = DeliveryLag()
         registry.register(self.lag)
 
+    def delivered(self, outcome: str) -> None:
+        """Count one delivery attempt's outcome."""
+        self.deliveries.labels(outcome).inc()
+
+    def reminded(self, kind: str) -> None:
+        """Count one reminder e-mail sent."""
+        self.reminders.labels(kind).inc()
+
     def attach(self, services: Services) -> None:
-        """Count what the services' background work reports."""
-        self.lag.services = services
-        services.on_delivery.append(lambda outcome: self.deliveries.labels(outcome).inc())
-        services.on_reminder.append(lambda kind: self.reminders.labels(kind).inc())
+        """Count what the services' background work reports (the API server)."""
+        self.lag.measure = lambda: _lag(services.app, services.store)
+        services.on_delivery.append(self.delivered)
+        services.on_reminder.append(self.reminded)
+
+    def measure_lag(self, app: Counterpart, store: ReadStore) -> None:
+        """Read the delivery lag from this ledger and read store (the projection worker)."""
+        self.lag.measure = lambda: _lag(app, store)
+
+
+def _lag(app: Counterpart, store: ReadStore) -> int:
+    head = app.recorder.max_notification_id() or 0
+    with store.reading() as cursor:
+        return delivery_lag(cursor, head)
+
+
+def serve_metrics(registry: CollectorRegistry, host: str, port: int) -> WSGIServer:
+    """Serve the registry in Prometheus text format at ``http://host:port/metrics`` on a
+    thread of its own (prometheus-client's server); ``shutdown()`` stops it."""
+    server, _ = start_http_server(port, addr=host, registry=registry)
+    return server

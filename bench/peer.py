@@ -25,7 +25,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -208,11 +207,10 @@ def peer_plans(database_url: str, count: int) -> tuple[list[tuple[uuid.UUID, uui
 @contextmanager
 def uvicorn(target: str, env: dict[str, str], app_dir: Path, ready: str) -> Iterator[str]:
     """One uvicorn process (one worker, no access log) serving ``target``; its base URL."""
-    import httpx  # noqa: PLC0415 (the peer's server process does not need it)
+    from tests.support.loopback import serving  # noqa: PLC0415 (the peer's process needs none)
 
-    port = free_port()
-    process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
-        [
+    def command(port: int) -> list[str]:
+        return [
             sys.executable,
             "-m",
             "uvicorn",
@@ -229,38 +227,10 @@ def uvicorn(target: str, env: dict[str, str], app_dir: Path, ready: str) -> Iter
             "--no-access-log",
             "--log-level",
             "warning",
-        ],
-        cwd=ROOT,
-        env={**os.environ, **env},
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            try:
-                if httpx.get(f"{base}{ready}", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                msg = f"{target} did not become ready"
-                raise RuntimeError(msg)
-            time.sleep(0.2)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(30)
+        ]
 
-
-def free_port() -> int:
-    """A free TCP port on loopback."""
-    import socket  # noqa: PLC0415
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    with serving(command, ready=ready, env=env, timeout=300, describe=lambda: target) as served:
+        yield served.url
 
 
 # ------------------------------------------------------------------ wrk

@@ -10,9 +10,14 @@ backend, side by side:
   and 1,500 extra reports, and the 1,500 / 0 ratio (goal: at least 0.8 for both routes);
 - ``GET /v1/plans/{id}/accountability/series`` (26 weekly points) and ``GET
   /v1/portfolio/series`` on this small portfolio: median and p99 of sequential requests (the
-  plan series' goal is at most 20 ms).
+  plan series' goal is at most 20 ms);
+- ``GET /v1/plans/{id}`` against the peer read (``bench/peer.py``'s read, same backend);
+- the roll-ups at scale (``bench/rollups.py``: portfolio, manager and partner roll-ups at each
+  ``--partners`` size, the portfolio series, the score query with 4 clients, the server's
+  memory), on demo portfolios generated once and kept for later runs.
 
     .venv/bin/python bench/reads.py [--backend sqlite|postgres|both] [--rounds 3] [--seconds 5]
+        [--partners 1000 [10000]] [--no-peer]
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ from pathlib import Path
 from uuid import UUID
 
 import httpx
+import peer
+import rollups
 from _support import DEFAULT_POSTGRES_URL, active_plans, backends, ledger_store, machine, percentile
 from peer import LUA_PLAIN, ROOT, Rates, lua, uvicorn, wrk
 
@@ -160,6 +167,8 @@ def main() -> None:
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--partners", type=int, nargs="*", default=[1000])
+    parser.add_argument("--no-peer", action="store_true", help="skip the peer comparison")
     args = parser.parse_args()
     print("Counterpart reads (bench/reads.py)")
     print(machine())
@@ -168,8 +177,23 @@ def main() -> None:
         print(f"\n{backend}:", flush=True)
         with ledger_store(backend, args.postgres_url) as settings:
             results.append((backend, *run(settings, args.rounds, args.seconds)))
+    peers = []
+    if not args.no_peer:
+        for backend in backends(args.backend):
+            print(f"\n{backend}, against the peer:", flush=True)
+            with (
+                ledger_store(backend, args.postgres_url) as ours,
+                ledger_store(backend, args.postgres_url) as theirs,
+            ):
+                peers.append((backend, peer.run(ours, theirs.database_url, 1, args.seconds)))
+    scale = rollups.measure(args.backend, args.postgres_url, args.partners, 3, 100)
     for backend, rates, series in results:
         report(backend, rates, series)
+    for backend, rates in peers:
+        ratio = rates.median("counterpart", "read") / (rates.median("peer", "read") or 1.0)
+        print(f"  {backend}: GET /v1/plans/{{id}} / peer read {ratio:.2f} (goal >= 0.6)")
+    if scale:
+        rollups.report(scale)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from api.observability import configure_logging
 from bench._support import (
     active_plans,
     backends,
@@ -224,6 +225,7 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--seconds", type=float, default=20.0)
     args = parser.parse_args()
+    configure_logging("warning")  # one line per attempt would drown the figures
     print(f"webhooks benchmark on {machine()}")
     for backend in backends(args.backend):
         print(f"{backend}: throughput ({args.events} events backlog)")

@@ -6,6 +6,7 @@ from typing import Annotated
 from uuid import UUID
 
 import typer
+from eventsourcing.persistence import Recording
 
 from api.cli.actors import signin_url
 from api.cli.common import SERVER_URL, STATE, catch_up, echo_json, fail, progress, refusals, running
@@ -13,7 +14,7 @@ from ledger.application import Counterpart
 from ledger.demo import DEMO_DAYS, PRINTED, DemoActor, demo_clock, load_demo
 from projections.models.directory import Directory, actors
 from projections.runtime.registry import all_projections
-from projections.runtime.runner import Runner
+from projections.runtime.runner import Positioned, Runner
 from projections.runtime.store import ReadStore, open_store
 
 
@@ -73,10 +74,9 @@ def demo(
                 seed=seed,
                 on_progress=advance,
             )
-        runner = Runner(app, store, all_projections(app))
+        runner = Runner(app, store, all_projections(app), batch_size=CATCH_UP_BATCH)
         runner.setup()
-        with progress(result.events, "building the read models") as advance:
-            runner.catch_up(on_batch=advance)
+        build_read_models(runner, result.recorded)
     finally:
         store.close()
         app.close()
@@ -109,6 +109,30 @@ def demo(
     _print_tokens(
         result.printed, links, "shown once; `counterpart demo --if-empty` issues new ones"
     )
+
+
+CATCH_UP_BATCH = 100_000
+"""Events per transaction when the read models are built from the ledger (few large batches:
+each batch writes every plan it touches once)."""
+
+
+def build_read_models(runner: Runner, recorded: list[Recording[UUID]]) -> None:
+    """Build every read model from the events the demo just recorded, with a progress bar.
+
+    They are the whole ledger, in order, already in memory: each projection takes them in one
+    transaction (every plan written once), and nothing is read back or decoded again. Should
+    they not be the whole ledger (positions with gaps), the read models catch up from it.
+    """
+    positions = [r.notification.id for r in recorded]
+    head = runner.app.recorder.max_notification_id() or 0
+    whole = positions == list(range(1, head + 1))
+    if not whole:
+        with progress(head, "building the read models") as advance:
+            runner.catch_up(on_batch=advance)
+        return
+    batch = [Positioned(r.notification.id, r.domain_event, r.notification.state) for r in recorded]
+    with progress(len(batch) * len(runner.projections), "building the read models") as advance:
+        runner.apply(batch, on_projection=advance)
 
 
 def _print_already_loaded(tokens: list[DemoActor], links: dict[str, str], *, as_json: bool) -> None:

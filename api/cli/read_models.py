@@ -5,14 +5,20 @@ from __future__ import annotations
 import json
 import signal
 import sys
+import time
+from datetime import timedelta
 from types import FrameType
 from typing import Annotated
 
 import typer
+from prometheus_client import CollectorRegistry
 
 from api.cli.common import STATE, JsonOption, fail, running
 from api.integrity import Integrity
+from api.nudge_metrics import NudgeMetrics, serve_metrics
 from ledger.integrity import KeyFileError
+from projections.models.rollup_reads import RollupDays
+from projections.rules.series import MAX_POINTS, series_days
 from projections.runtime.notifications import Notifications, NotifySettings
 from projections.runtime.runner import DEFAULT_BATCH
 
@@ -75,6 +81,22 @@ def projections_run(
     batch_size: Annotated[
         int, typer.Option(min=1, max=100_000, help="Events per transaction.")
     ] = DEFAULT_BATCH,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=65_535,
+            envvar="COUNTERPART_WORKER_METRICS_PORT",
+            help="Serve the deliveries' and reminders' Prometheus metrics on this port "
+            "(http://HOST:PORT/metrics; default: not served).",
+        ),
+    ] = None,
+    metrics_host: Annotated[
+        str,
+        typer.Option(
+            envvar="COUNTERPART_WORKER_METRICS_HOST", help="Address the metrics are served on."
+        ),
+    ] = "127.0.0.1",
 ) -> None:
     """Keep every projection up to date with the ledger until stopped (Ctrl-C, SIGTERM)."""
     with running(batch_size) as runner:
@@ -89,17 +111,52 @@ def projections_run(
 
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
+        metrics = NudgeMetrics(CollectorRegistry())
+        metrics.measure_lag(runner.app, runner.store)
+        served = None
+        if metrics_port is not None:
+            try:
+                served = serve_metrics(metrics.registry, metrics_host, metrics_port)
+            except OSError as error:
+                fail(f"cannot serve metrics on {metrics_host}:{metrics_port}: {error}")
         try:
             audit = Integrity.open(runner.app, STATE.settings)
         except KeyFileError as error:
             fail(str(error))
         audit.start_notary()  # signed checkpoints are issued where the projections run
-        nudges = Notifications(runner.store, NotifySettings.from_env(), runner.app.clock.now)
+        nudges = Notifications(
+            runner.store,
+            NotifySettings.from_env(),
+            runner.app.clock.now,
+            on_delivery=metrics.delivered,
+            on_reminder=metrics.reminded,
+        )
         nudges.start()  # webhooks are delivered and reminders sent where the projections run
         signing = "" if audit.signer is None else f", signing checkpoints as {audit.signer.key_id}"
         typer.echo(f"following the ledger{signing}; Ctrl-C to stop", err=True)
+        if served is not None:
+            typer.echo(f"metrics on http://{metrics_host}:{metrics_port}/metrics", err=True)
         try:
             runner.run_forever(poll_interval)
         finally:
             nudges.stop()
             audit.stop()
+            if served is not None:
+                served.shutdown()
+
+
+@app.command("warm")
+def projections_warm(
+    every: Annotated[int, typer.Option(min=1, max=366, help="Days between dates.")] = 7,
+    points: Annotated[int, typer.Option(min=1, max=MAX_POINTS, help="Dates to fill.")] = 26,
+) -> None:
+    """Compute ahead the roll-ups of today and of the portfolio series' dates before it
+    (what a first read of each date would otherwise compute), and keep them."""
+    with running() as runner:
+        runner.setup()
+        runner.catch_up()
+        today = runner.app.clock.now().date()
+        days = series_days(today - timedelta(days=every * (points - 1)), today, every)
+        started = time.monotonic()
+        RollupDays(runner.store).portfolios(days)
+    typer.echo(f"kept the roll-ups of {len(days)} dates in {time.monotonic() - started:.1f} s")

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Query
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from api import schemas
 from api.auth import require_role
@@ -17,14 +16,10 @@ from api.reads import FACTS, jsonable, read_visible, today
 from api.routes.directory import visible_partner
 from api.schemas import Day
 from ledger.domain import InvalidInput, NotFound, Side
-from projections.models.directory import actor, partners, partnerships_by_registration
-from projections.rules.accountability import plan_accountability
-from projections.rules.facts import PlanFacts
-from projections.rules.rollups import manager_score, partnership_score, portfolio
-from projections.rules.scoring import end_of_day, side_score
+from projections.models.directory import actor
+from projections.models.rollup_reads import RollupDays, plan_days, plan_read
+from projections.rules.rollups import partnership_score
 from projections.rules.series import series_days
-from projections.rules.text import moment
-from projections.runtime.store import Cursor
 
 router = APIRouter(prefix="/v1", tags=["scores and audit"])
 LEADERSHIP = frozenset({"leader", "admin", "auditor"})
@@ -56,10 +51,14 @@ def the_days(start: date | None, end: date | None, every: int, services: Service
 )
 def plan_scores(
     plan_id: UUID, services: ServicesDep, principal: PrincipalDep, as_of: AsOf = None
-) -> JSONResponse:
+) -> Response:
     """Both sides' scores as of a date: every component, its items and their event ids."""
-    facts = read_visible(services, principal, plan_id, lambda cursor: FACTS.load(cursor, plan_id))
-    return JSONResponse(plan_accountability(facts, as_of or today(services)))
+    day = as_of or today(services)
+    read = read_visible(
+        services, principal, plan_id, lambda c: plan_read(c, FACTS, plan_id, [day], documents=True)
+    )
+    document = plan_days(services.store, read)[day][2]
+    return Response(content=document, media_type="application/json")
 
 
 @router.get(
@@ -78,11 +77,20 @@ def plan_score_series(
     """Each side's score as of each date (null where none), oldest first, at most 200 points;
     the last point is ``to``."""
     days = the_days(start, end, every, services)
-    facts = read_visible(services, principal, plan_id, lambda cursor: FACTS.load(cursor, plan_id))
+    read = read_visible(
+        services, principal, plan_id, lambda c: plan_read(c, FACTS, plan_id, days, documents=False)
+    )
+    kept = plan_days(services.store, read)
     points = []
     for day in days:
-        scores = {side.value: side_score(facts, side, day).score for side in Side}
-        points.append({"as_of": day.isoformat(), **jsonable(scores)})
+        vendor, partner, _ = kept[day]
+        points.append(
+            {
+                "as_of": day.isoformat(),
+                "vendor": None if vendor is None else float(vendor),
+                "partner": None if partner is None else float(partner),
+            }
+        )
     return JSONResponse({"plan_id": str(plan_id), "every": every, "points": points})
 
 
@@ -126,19 +134,13 @@ def manager_scores(
         found = actor(cursor, actor_id)
         if found is None or found["role"] != "manager":
             raise NotFound(f"manager {actor_id} not found")
-        owned = partners(cursor, manager_id=actor_id, limit=1_000_000)
-        partnerships = {UUID(p["id"]): FACTS.of_partner(cursor, UUID(p["id"])) for p in owned}
-    score, rows = manager_score(partnerships, day)
-    return JSONResponse(
-        jsonable(
-            {
-                "manager_id": str(actor_id),
-                "as_of": day.isoformat(),
-                "score": score,
-                "partners": rows,
-            }
-        )
-    )
+    figures = rollups(services).manager(actor_id, day)
+    return JSONResponse({"manager_id": str(actor_id), "as_of": day.isoformat(), **figures})
+
+
+def rollups(services: ServicesDep) -> RollupDays:
+    """The roll-ups as of a date, kept per date (docs/projections.md)."""
+    return RollupDays(services.store, FACTS)
 
 
 @router.get("/portfolio", response_model=schemas.Portfolio, responses=ERRORS)
@@ -148,12 +150,9 @@ def portfolio_view(
     """The leadership view: partnerships with plans, agreed metrics, reviews, pace, scores."""
     require_role(principal, LEADERSHIP, "the portfolio")
     services.catch_up()  # include what was written a moment ago
-    day = as_of or today(services)
-    with services.reading() as cursor:
-        registered, plans = all_partnerships(cursor)
-    figures = portfolio(registered_by(registered, plans, day), day)
+    figures = rollups(services).portfolio(as_of or today(services))
     figures["coverage_target"] = services.server.coverage_target
-    return JSONResponse(jsonable(figures))
+    return JSONResponse(figures)
 
 
 @router.get("/portfolio/series", response_model=schemas.PortfolioSeries, responses=ERRORS)
@@ -168,39 +167,18 @@ def portfolio_series(
     require_role(principal, LEADERSHIP, "the portfolio")
     days = the_days(start, end, every, services)
     services.catch_up()  # include what was written a moment ago
-    with services.reading() as cursor:
-        registered, plans = all_partnerships(cursor)
-    points = []
-    for day in days:
-        figures = portfolio(registered_by(registered, plans, day), day)
-        points.append(
-            {
-                "as_of": figures["as_of"],
-                "partnerships": figures["partnerships"],
-                "active_plan_share": figures["active_plan"]["share"],
-                "all_metrics_agreed_share": figures["all_metrics_agreed"]["share"],
-                "reviewed_recently_share": figures["reviewed_recently"]["share"],
-                "mean_score": figures["mean_score"],
-            }
-        )
+    points = [series_point(figures) for figures in rollups(services).portfolios(days)]
     body = {"every": every, "coverage_target": services.server.coverage_target, "points": points}
-    return JSONResponse(jsonable(body))
+    return JSONResponse(body)
 
 
-def all_partnerships(
-    cursor: Cursor,
-) -> tuple[list[tuple[UUID, str]], dict[UUID, Sequence[PlanFacts]]]:
-    """Every partnership with its registration time, and the facts of its plans."""
-    registered = partnerships_by_registration(cursor)
-    plans: dict[UUID, list[PlanFacts]] = {partner: [] for partner, _ in registered}
-    for facts in FACTS.load_all(cursor):
-        plans.setdefault(facts.partner_id, []).append(facts)
-    return registered, dict(plans)
-
-
-def registered_by(
-    registered: list[tuple[UUID, str]], plans: dict[UUID, Sequence[PlanFacts]], day: date
-) -> dict[UUID, Sequence[PlanFacts]]:
-    """The partnerships registered by the end of ``day``, with their plans."""
-    horizon = moment(end_of_day(day)) or ""
-    return {partner: plans.get(partner, []) for partner, at in registered if at < horizon}
+def series_point(figures: dict[str, Any]) -> dict[str, Any]:
+    """One point of the portfolio series: the date, the partnerships, the shares, the means."""
+    return {
+        "as_of": figures["as_of"],
+        "partnerships": figures["partnerships"],
+        "active_plan_share": figures["active_plan"]["share"],
+        "all_metrics_agreed_share": figures["all_metrics_agreed"]["share"],
+        "reviewed_recently_share": figures["reviewed_recently"]["share"],
+        "mean_score": figures["mean_score"],
+    }

@@ -8,24 +8,23 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from api.auth import require_role
 from api.deps import ServicesDep
 from api.errors import Problem
 from api.integrity import NoCheckpoint
 from api.routes.audit import _ndjson
 from api.schemas import Day
 from api.web import live, views
+from api.web.access import home_of, require_page
 from api.web.rendering import render
 from api.web.viewer import ViewerDep
 
 router = APIRouter(include_in_schema=False)
-HOME_OF = {"leader": "/portfolio", "admin": "/portfolio", "auditor": "/portfolio"}
 
 
 @router.get("/", response_model=None)
 def home(request: Request, services: ServicesDep, viewer: ViewerDep) -> Response:
     """Each role's home: leaders, auditors and admins go to the portfolio."""
-    elsewhere = HOME_OF.get(viewer.principal.role)
+    elsewhere = home_of(viewer.principal)
     if elsewhere is not None:
         return RedirectResponse(elsewhere, status_code=303)
     data = views.home_page(services, viewer.principal)
@@ -41,8 +40,7 @@ def portfolio(
     as_of: Annotated[Day | None, Query()] = None,
 ) -> HTMLResponse:
     """The leaders' dashboard."""
-    past: views.PastFigures = request.app.state.past_figures
-    data = views.portfolio_page(services, viewer.principal, as_of, past)
+    data = views.portfolio_page(services, viewer.principal, as_of)
     return render(request, "portfolio.html", viewer, **data)
 
 
@@ -54,8 +52,7 @@ def portfolio_trend(
     as_of: Annotated[Day | None, Query()] = None,
 ) -> HTMLResponse:
     """The portfolio's 26-week trend, on its own (loaded by the portfolio page)."""
-    past: views.PastFigures = request.app.state.past_figures
-    data = views.portfolio_trend_part(services, viewer.principal, as_of, past)
+    data = views.portfolio_trend_part(services, viewer.principal, as_of)
     return render(request, "portfolio_trend.html", viewer, **data)
 
 
@@ -85,9 +82,13 @@ def plan(
     viewer: ViewerDep,
     version: Annotated[int | None, Query(ge=1, le=1_000_000_000)] = None,
     as_of: Annotated[str | None, Query(max_length=40)] = None,
+    history_before: Annotated[int | None, Query(ge=1, le=1_000_000_000)] = None,
 ) -> HTMLResponse:
-    """A plan now, or as it was at a date or after a version (time travel)."""
-    data = views.plan_page(services, viewer.principal, plan_id, version, as_of or None)
+    """A plan now, or as it was at a date or after a version (time travel); its history a
+    page at a time, newest first (``history_before``: the page of events before a version)."""
+    data = views.plan_page(
+        services, viewer.principal, plan_id, version, as_of or None, history_before=history_before
+    )
     return render(request, "plan.html", viewer, **data)
 
 
@@ -101,7 +102,7 @@ def audit(request: Request, services: ServicesDep, viewer: ViewerDep) -> HTMLRes
 @router.get("/audit/export.jsonl")
 def audit_export(services: ServicesDep, viewer: ViewerDep) -> StreamingResponse:
     """The verifiable export of the whole ledger, as a download."""
-    require_role(viewer.principal, views.INTEGRITY, "exporting the whole ledger")
+    require_page(viewer.principal, "export")
     try:
         lines = services.integrity.export(None)
         first = next(lines)

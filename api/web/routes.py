@@ -6,7 +6,6 @@ from fastapi import FastAPI
 
 from api.web import assets, live, pages, signin
 from api.web.rendering import install_error_pages
-from api.web.views import PastFigures
 
 
 def install(app: FastAPI) -> None:
@@ -17,4 +16,3 @@ def install(app: FastAPI) -> None:
     for router in (assets.router, signin.router, live.router, pages.router):
         app.include_router(router)
     install_error_pages(app)
-    app.state.past_figures = PastFigures()

@@ -4,56 +4,55 @@ from __future__ import annotations
 
 import time as clock
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 from uuid import UUID
 
-from api.auth import Principal, require_role, visible_partners
+from api.auth import Principal, visible_partners
 from api.errors import Problem
 from api.integrity import NoCheckpoint
 from api.reads import FACTS, current_plan, jsonable, past_plan, read_visible, require_visible
 from api.routes.directory import visible_partner
-from api.routes.scores import all_partnerships, registered_by
+from api.routes.scores import series_point
 from api.services import Services
+from api.web.access import require_page
 from api.web.explain import COMPONENT_HELP, COMPONENT_TITLES, item_met, item_reason
 from ledger.domain import NotFound, Side
 from ledger.integrity.signing import public_pem
 from projections.models.directory import actor, partners
+from projections.models.inbox import side_inbox
 from projections.models.plan_history import plan_history
 from projections.models.plan_state import plan_documents
 from projections.models.plan_view import JSON
+from projections.models.rollup_reads import RollupDays, registered_by
 from projections.rules.accountability import plan_accountability
+from projections.rules.attention import attention, waiting_requests
 from projections.rules.facts import AGREE_METRIC, PlanFacts
+from projections.rules.portfolio import NO_PLANS, PartnershipDay, manager_of
 from projections.rules.rollups import (
     current_plan as current_of,
 )
 from projections.rules.rollups import (
     is_active,
-    manager_score,
     mean_score,
     partnership_score,
-    portfolio,
-    reviewed_within,
 )
 from projections.rules.scoring import (
     activation,
-    end_of_day,
-    recorded_on,
-    responsiveness,
     side_score,
 )
 from projections.rules.series import MAX_POINTS, series_days
 
-LEADERSHIP = frozenset({"leader", "admin", "auditor"})
-INTEGRITY = frozenset({"auditor", "admin"})
-DRAFT_TOO_LONG_DAYS = 14
 TREND_BUDGET_SECONDS = 4.0
 """Seconds a trend request spends computing weeks not kept yet (it asks again for the rest)."""
 PAGE_TREND_SECONDS = 0.3
 """Seconds the portfolio page itself spends on them (a small portfolio's trend comes at once)."""
 SIDES = [side.value for side in Side]
+HISTORY_PAGE = 30
+"""History events shown per page of the plan page (newest first)."""
 
 
 def today(services: Services) -> date:
@@ -76,60 +75,6 @@ class Partnership:
     active: bool
     attention: list[dict[str, str]] = field(default_factory=list)
     waiting: dict[str, int] = field(default_factory=dict)
-
-
-def attention(partner_id: str, plans: Sequence[PlanFacts], as_of: date) -> list[dict[str, str]]:
-    """Why a partnership needs a leader's attention, each reason with the page that explains it.
-
-    No active plan; a plan in draft for more than 14 days; an active plan whose review is
-    overdue (none in its last review cadence); requests unanswered for 5 days or more (the
-    score's responsiveness items that are still unanswered).
-    """
-    reasons = []
-    if not any(is_active(p, as_of) for p in plans):
-        reasons.append({"reason": "no active plan", "href": f"/partners/{partner_id}"})
-    horizon = end_of_day(as_of)
-    for plan in plans:
-        closed = plan.closed_at is not None and plan.closed_at < horizon
-        href = f"/plans/{plan.plan_id}"
-        if plan.drafted_at is None or plan.drafted_at >= horizon or closed:
-            continue
-        activated = activation(plan, as_of)
-        if activated is None:
-            days = (as_of - recorded_on(plan.drafted_at)).days
-            if days > DRAFT_TOO_LONG_DAYS:
-                reasons.append({"reason": f"in draft for {days} days", "href": href})
-        elif (as_of - activated).days >= plan.review_every_days and not reviewed_within(
-            [plan], plan.review_every_days, as_of
-        ):
-            reasons.append({"reason": "review overdue", "href": href})
-        for side in Side:
-            items = responsiveness(plan, side, as_of).items
-            ignored = sum(1 for item in items if item["state"] == "unanswered")
-            if ignored:
-                reasons.append(
-                    {
-                        "reason": f"{ignored} {'request' if ignored == 1 else 'requests'} "
-                        f"unanswered by the {side.value} side "
-                        "for 5 days or more",
-                        "href": href,
-                    }
-                )
-    return reasons
-
-
-def waiting_requests(plans: Sequence[PlanFacts], side: Side, as_of: date) -> int:
-    """Requests still waiting for the side's answer at the end of the day."""
-    horizon = end_of_day(as_of)
-    return sum(
-        1
-        for plan in plans
-        for request in plan.requests
-        if request.side is side
-        and request.opened_at < horizon
-        and not (request.answered_at is not None and request.answered_at < horizon)
-        and not (request.superseded_at is not None and request.superseded_at < horizon)
-    )
 
 
 def load_partnerships(
@@ -181,16 +126,47 @@ def distribution(scores: Sequence[Decimal | None]) -> list[int]:
 # ----------------------------------------------------------------- portfolio
 
 
-def portfolio_page(
-    services: Services, principal: Principal, as_of: date | None, past: PastFigures
-) -> JSON:
+def rollups(services: Services) -> RollupDays:
+    """The roll-ups as of a date, kept per date (as ``GET /v1/portfolio`` reads them)."""
+    return RollupDays(services.store, FACTS)
+
+
+def day_lines(
+    rows: list[JSON], days: Mapping[UUID, PartnershipDay], managers: Mapping[str, str]
+) -> list[Partnership]:
+    """Every partnership's line from its figures as of a day (kept by the roll-up model)."""
+    lines = []
+    for row in rows:
+        day = days.get(UUID(row["id"]))
+        if day is None:  # no plans: no scores, no active plan
+            day = replace(NO_PLANS, attention=attention(row["id"], [], date.min))
+        lines.append(
+            Partnership(
+                id=row["id"],
+                name=row["name"],
+                manager_id=row["manager_id"],
+                manager=managers.get(row["manager_id"], row["manager_id"]),
+                scores={s.value: day.score(s) for s in Side},
+                active="active_plan" in day.flags,
+                attention=day.attention,
+                waiting={s.value: day.waiting_on(s) for s in Side},
+            )
+        )
+    return lines
+
+
+def portfolio_page(services: Services, principal: Principal, as_of: date | None) -> JSON:
     """The leaders' dashboard: coverage against its target, the figures, managers, attention."""
-    require_role(principal, LEADERSHIP, "the portfolio")
+    require_page(principal, "portfolio")
     day = as_of or today(services)
-    rows, facts, managers = leadership_partnerships(services)
-    figures = portfolio_figures(services, facts, day)
-    shown = registered_by(facts.registered, facts.plans, day)
-    lines = partnership_lines([r for r in rows if UUID(r["id"]) in shown], shown, managers, day)
+    figures = portfolio_figures(services, day)
+    kept = rollups(services)
+    days = kept.partnerships(day)
+    with services.reading() as cursor:
+        rows = partners(cursor, limit=1_000_000)
+        shown = set(registered_by(cursor, day))
+        managers = _names(cursor, {p["manager_id"] for p in rows})
+    lines = day_lines([r for r in rows if UUID(r["id"]) in shown], days, managers)
     by_manager: dict[str, list[Partnership]] = {}
     for line in lines:
         by_manager.setdefault(line.manager_id, []).append(line)
@@ -209,9 +185,7 @@ def portfolio_page(
                 "requests_waiting": sum(line.waiting["vendor"] for line in owned),
             }
         )
-    trend, complete = portfolio_trend(
-        facts, day, figures, past, today=today(services), budget_seconds=PAGE_TREND_SECONDS
-    )
+    trend, complete = portfolio_trend(kept, day, figures, budget_seconds=PAGE_TREND_SECONDS)
     coverage = figures["active_plan"]
     target = figures["coverage_target"]
     return {
@@ -228,112 +202,37 @@ def portfolio_page(
     }
 
 
-@dataclass(frozen=True)
-class Everyone:
-    """Every partnership with its registration time, and its plans' score facts."""
-
-    registered: list[tuple[UUID, str]]
-    plans: dict[UUID, Sequence[PlanFacts]]
-
-
-def leadership_partnerships(services: Services) -> tuple[list[JSON], Everyone, dict[str, str]]:
-    """Every partner's row, every partnership's facts (read as the JSON portfolio reads them),
-    and the managers' names."""
-    services.catch_up()  # include what was written a moment ago
-    with services.reading() as cursor:
-        rows = partners(cursor, limit=1_000_000)
-        registered, plans = all_partnerships(cursor)
-        names = _names(cursor, {p["manager_id"] for p in rows})
-    return rows, Everyone(registered, plans), names
-
-
-def portfolio_figures(services: Services, everyone: Everyone, day: date) -> JSON:
+def portfolio_figures(services: Services, day: date) -> JSON:
     """The leadership figures as of a day, as ``GET /v1/portfolio`` gives them."""
-    figures: JSON = jsonable(
-        portfolio(registered_by(everyone.registered, everyone.plans, day), day)
-    )
+    services.catch_up()  # include what was written a moment ago
+    figures = rollups(services).portfolio(day)
     figures["coverage_target"] = services.server.coverage_target
     return figures
 
 
-@dataclass
-class PastFigures:
-    """Portfolio figures of past days, kept by the process that computed them.
-
-    As of a past day only the events recorded and the partnerships registered by its end
-    count, so its figures never change; the partnership count is in the key all the same.
-    """
-
-    kept: dict[tuple[date, int], JSON] = field(default_factory=dict)
-    limit: int = 1000
-
-    def has(self, day: date, everyone: Everyone) -> bool:
-        """Whether the figures of a past day are kept."""
-        return (day, len(everyone.registered)) in self.kept
-
-    def of(self, everyone: Everyone, day: date, today: date) -> JSON:
-        """The figures as of a day (a past one computed once per partnership count)."""
-        if day >= today:
-            return _figures(everyone, day)
-        key = (day, len(everyone.registered))
-        found = self.kept.get(key)
-        if found is None:
-            if len(self.kept) >= self.limit:
-                self.kept.clear()
-            found = self.kept[key] = _figures(everyone, day)
-        return found
-
-
-def _figures(everyone: Everyone, day: date) -> JSON:
-    figures: JSON = jsonable(
-        portfolio(registered_by(everyone.registered, everyone.plans, day), day)
-    )
-    return figures
-
-
-def trend_point(figures: JSON) -> JSON:
-    """One point of the portfolio trend, as ``GET /v1/portfolio/series`` gives it."""
-    return {
-        "as_of": figures["as_of"],
-        "partnerships": figures["partnerships"],
-        "active_plan_share": figures["active_plan"]["share"],
-        "all_metrics_agreed_share": figures["all_metrics_agreed"]["share"],
-        "reviewed_recently_share": figures["reviewed_recently"]["share"],
-        "mean_score": figures["mean_score"],
-    }
-
-
 def portfolio_trend(
-    everyone: Everyone,
-    day: date,
-    today_figures: JSON,
-    past: PastFigures,
-    *,
-    today: date,
-    budget_seconds: float,
+    kept: RollupDays, day: date, day_figures: JSON, *, budget_seconds: float
 ) -> tuple[list[JSON], bool]:
     """The figures every 7 days over the last 26 weeks (the series route's dates and rules),
-    and whether every week is there: weeks not kept yet are computed, oldest first, for at
-    most ``budget_seconds`` (the page asks for the rest, so no request runs long)."""
+    and whether every week is there: weeks not kept yet are computed (and kept), oldest
+    first, for at most ``budget_seconds`` (the page asks for the rest, so no request runs
+    long)."""
     deadline = clock.monotonic() + budget_seconds
     points: list[JSON] = []
     for when in series_days(None, day, 7)[:-1]:
-        if not past.has(when, everyone) and clock.monotonic() >= deadline:
+        if clock.monotonic() >= deadline and not kept.has_portfolio(when):
             return points, False
-        points.append(trend_point(past.of(everyone, when, today)))
-    return [*points, trend_point(today_figures)], True
+        points.append(series_point(kept.portfolio(when)))
+    return [*points, series_point(day_figures)], True
 
 
-def portfolio_trend_part(
-    services: Services, principal: Principal, as_of: date | None, past: PastFigures
-) -> JSON:
+def portfolio_trend_part(services: Services, principal: Principal, as_of: date | None) -> JSON:
     """The portfolio's trend alone (the page loads it after itself when it takes long)."""
-    require_role(principal, LEADERSHIP, "the portfolio")
+    require_page(principal, "portfolio")
     day = as_of or today(services)
-    _, everyone, _ = leadership_partnerships(services)
-    figures = portfolio_figures(services, everyone, day)
+    figures = portfolio_figures(services, day)
     trend, complete = portfolio_trend(
-        everyone, day, figures, past, today=today(services), budget_seconds=TREND_BUDGET_SECONDS
+        rollups(services), day, figures, budget_seconds=TREND_BUDGET_SECONDS
     )
     return {
         "as_of": day,
@@ -347,46 +246,23 @@ def portfolio_trend_part(
 
 
 def home_page(services: Services, principal: Principal) -> JSON:
-    """A manager's or partner contact's home: what waits on their side, their partnerships."""
+    """A manager's or partner contact's home: their inbox (the items and rules of
+    ``GET /v1/me/inbox``) and their partnerships with each side's score."""
     day = today(services)
     with services.reading() as cursor:
         visible = visible_partners(cursor, principal)
     rows, facts, managers = load_partnerships(services, visible)
     side = Side(principal.side) if principal.side else Side.VENDOR
     lines = partnership_lines(rows, facts, managers, day)
-    with services.reading() as cursor:
-        drafts = plan_documents(cursor, partner_ids=visible, status="draft", limit=1_000_000)
     names = {line.id: line.name for line in lines}
-    waiting: list[JSON] = []
-    for plans in facts.values():
-        for plan in plans:
-            for request in plan.requests:
-                if request.side is side and request.is_open:
-                    metric = _request_subject(plan, request.kind, str(request.subject_id))
-                    what = "Agree to" if request.kind == AGREE_METRIC else "Answer a change to"
-                    waiting.append(
-                        {
-                            "what": f"{what} {metric}",
-                            "plan_id": str(plan.plan_id),
-                            "partner": names.get(str(plan.partner_id), ""),
-                            "since": request.opened_at.date().isoformat(),
-                            "act_by": (request.opened_at.date() + timedelta(days=5)).isoformat(),
-                        }
-                    )
-    for document in drafts:
-        metrics = document["metrics"]
-        agreed = metrics and all(all(m["agreed_by"].values()) for m in metrics)
-        if agreed and document["commitments"][side.value] is None:
-            waiting.append(
-                {
-                    "what": "Commit to the plan's terms",
-                    "plan_id": document["id"],
-                    "partner": names.get(document["partner_id"], ""),
-                    "since": None,
-                    "act_by": None,
-                }
-            )
-    waiting.sort(key=lambda item: (item["act_by"] is None, item["act_by"] or ""))
+    with services.reading() as cursor:
+        found = side_inbox(cursor, visible or [], side, day)
+    waiting = []
+    for item in found:
+        view = item.view()
+        view["partner"] = names.get(view["partner_id"], "")
+        view["component"] = COMPONENT_TITLES.get(item.component or "", "")
+        waiting.append(view)
     return {"as_of": day, "side": side.value, "inbox": waiting, "partnerships": lines}
 
 
@@ -443,7 +319,7 @@ def manager_page(services: Services, principal: Principal, manager_id: UUID) -> 
     if principal.role == "manager" and principal.id != manager_id:
         raise NotFound(f"manager {manager_id} not found")
     if principal.role != "manager":
-        require_role(principal, LEADERSHIP, "a manager's accountability")
+        require_page(principal, "manager")
     day = today(services)
     with services.reading() as cursor:
         found = actor(cursor, manager_id)
@@ -451,14 +327,13 @@ def manager_page(services: Services, principal: Principal, manager_id: UUID) -> 
         raise NotFound(f"manager {manager_id} not found")
     services.catch_up()
     with services.reading() as cursor:
-        owned = partners(cursor, manager_id=manager_id, limit=1_000_000)
-    rows, facts, managers = load_partnerships(services, [UUID(p["id"]) for p in owned])
-    score, _ = manager_score(facts, day)
-    lines = partnership_lines(rows, facts, managers, day)
-    current = {}
-    for line in lines:
-        plan = current_of(facts[UUID(line.id)], day)
-        current[line.id] = None if plan is None else str(plan.plan_id)
+        rows = partners(cursor, manager_id=manager_id, limit=1_000_000)
+        managers = _names(cursor, {p["manager_id"] for p in rows})
+    owned = [UUID(p["id"]) for p in rows]
+    days = rollups(services).partnerships(day, owned)
+    score, _ = manager_of(owned, days)
+    lines = day_lines(rows, days, managers)
+    current = {str(p): days.get(p, NO_PLANS).current_plan_id for p in owned}
     return {
         "as_of": day,
         "manager": found,
@@ -490,8 +365,11 @@ def plan_page(
     plan_id: UUID,
     version: int | None = None,
     as_of: str | None = None,
+    *,
+    history_before: int | None = None,
 ) -> JSON:
-    """A plan now or in the past: terms, commitments, scores explained, trend, history."""
+    """A plan now or in the past: terms, commitments, scores explained, trend, and its
+    history newest first, HISTORY_PAGE events at a time (``history_before``: a version)."""
     if version is not None and as_of:
         raise Problem(422, "ask for either a date or a version, not both")
     past = version is not None or bool(as_of)
@@ -554,7 +432,7 @@ def plan_page(
         "sides": sides,
         "people": people,
         "metric_names": names,
-        "events": events,
+        **history_page(plan_id, events, version, as_of, history_before),
         "trend": plan_trend(facts, day),
     }
 
@@ -608,6 +486,41 @@ def plan_trend(facts: PlanFacts, day: date) -> list[JSON]:
     return points
 
 
+def history_page(
+    plan_id: UUID,
+    events: list[JSON],
+    version: int | None,
+    as_of: str | None,
+    before: int | None,
+) -> JSON:
+    """One page of the history, newest first; the link to the older page (None on the last);
+    and, for every event, the link that shows it (on this page or the one holding it)."""
+    newest = events[::-1]
+    shown = [e for e in newest if before is None or e["version"] < before][:HISTORY_PAGE]
+    older = shown[-1]["version"] if shown and shown[-1] is not newest[-1] else None
+    kept = {"version": version, "as_of": as_of}
+    base = f"/plans/{plan_id}?" + urlencode({k: v for k, v in kept.items() if v})
+    on_page = {e["position"] for e in shown}
+    links = {}
+    for e in events:
+        anchor = f"#event-{e['position']}"
+        if e["position"] in on_page:
+            links[e["position"]] = anchor
+        else:
+            start = newest.index(e) // HISTORY_PAGE * HISTORY_PAGE
+            first = newest[start]["version"] + 1
+            links[e["position"]] = f"{base}&history_before={first}{anchor}".replace("?&", "?")
+    return {
+        "events": shown,
+        "events_total": len(events),
+        "older_href": None
+        if older is None
+        else f"{base}&history_before={older}".replace("?&", "?"),
+        "newest_href": base.rstrip("?") if before is not None else None,
+        "event_links": links,
+    }
+
+
 def _actor_ids(document: JSON, events: list[JSON]) -> set[str]:
     ids = {e["actor"]["id"] for e in events if e["actor"]["id"]}
     ids |= {c["actor_id"] for c in document["commitments"].values() if c}
@@ -628,7 +541,7 @@ def _names(cursor: Any, ids: set[str]) -> dict[str, str]:
 
 def audit_page(services: Services, principal: Principal) -> JSON:
     """The ledger's integrity: the verification, the latest signed checkpoint, the key."""
-    require_role(principal, INTEGRITY, "the audit page")
+    require_page(principal, "audit")
     verdict = services.integrity.verify().as_dict()
     try:
         checkpoint: JSON | None = services.integrity.covering().as_dict()

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
+from eventsourcing.persistence import Recording
+
+from ledger import handlers
 from ledger.application import Counterpart
 from ledger.clock import SimulatedClock
+from ledger.commands import Command, Context, RegisterActor, RegisterPartner
 from ledger.demo.cast import (
     ADMIN_EMAIL,
     AUDITOR_EMAIL,
@@ -24,14 +28,12 @@ from ledger.demo.cast import (
     PREVIOUS_START,
     PREVIOUS_TALKS,
     PROFILES,
+    SAVE_CHUNK,
     TRADES,
     WORK_STARTS_AT,
 )
 from ledger.demo.simulation import Partnership, PlanInMaking, Simulation, negotiate
-from ledger.domain import (
-    Actor,
-    Role,
-)
+from ledger.domain import Actor, Partner, Role
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,8 @@ class DemoActor:
 
 @dataclass(frozen=True)
 class DemoResult:
-    """What the demo loaded: actors to log in as, ids, each partnership's profile, counts."""
+    """What the demo loaded: actors to log in as, ids, each partnership's profile, counts,
+    and every event it recorded, in ledger order (to build the read models from memory)."""
 
     admin: DemoActor
     leader: DemoActor
@@ -62,6 +65,7 @@ class DemoResult:
     profiles: dict[UUID, str]
     actors: int
     events: int
+    recorded: list[Recording[UUID]] = field(default_factory=list, repr=False)
 
     @property
     def partners(self) -> int:
@@ -136,31 +140,38 @@ def load_demo(
         msg = f"the demo's clock must start at least {DEMO_DAYS} days before today"
         raise ValueError(msg)
 
+    recorded: list[Recording[UUID]] = []
+    registering = _Registrations(app, recorded)
+    admin, admin_token = registering.actor(RegisterActor("Ada Admin", ADMIN_EMAIL, Role.ADMIN))
+    registering.save()
+
     def register(
         name: str, email: str, role: Role, partner_id: UUID | None = None
     ) -> tuple[Actor, str]:
-        return app.register_actor(
-            name=name, email=email, role=role, partner_id=partner_id, by=admin.id
-        )
+        return registering.actor(RegisterActor(name, email, role, partner_id), by=admin.id)
 
-    admin, admin_token = app.register_actor(name="Ada Admin", email=ADMIN_EMAIL, role=Role.ADMIN)
     leader, leader_token = register("Lee Leader", LEADER_EMAIL, Role.LEADER)
     auditor, auditor_token = register("Aude Auditor", AUDITOR_EMAIL, Role.AUDITOR)
     registered = [
         register(_person(k), f"manager-{k + 1}@{DEMO_DOMAIN}", Role.MANAGER)
         for k in range(managers)
     ]
+    registering.save()
     manager_actors = [actor for actor, _ in registered]
     manager_token = registered[0][1]
-    sim = Simulation(app, clock, first_day, leader)
+    organisations = [
+        registering.partner(
+            RegisterPartner(_company(i), manager_actors[i % managers].id), by=admin.id
+        )
+        for i in range(partners)
+    ]
+    registering.save()
+    sim = Simulation(app, clock, first_day, leader, recorded)
     partnerships: list[Partnership] = []
     plans: list[PlanInMaking] = []
     contact_token = ""
-    for i in range(partners):
+    for i, partner in enumerate(organisations):
         rng = random.Random(f"{seed}-{i}")  # noqa: S311 (demo data, not secrets)
-        partner = app.register_partner(
-            name=_company(i), manager_id=manager_actors[i % managers].id, by=admin.id
-        )
         contacts = []
         for k in range(1 if i and rng.random() < 0.5 else 2):
             name, email = _person(managers + 2 * i + k), f"contact-{i + 1}-{k + 1}@{DEMO_DOMAIN}"
@@ -178,6 +189,7 @@ def load_demo(
             pim = PlanInMaking(partnership, start, current)
             sim.spawn(talks + i % 5, negotiate(sim, pim))
             plans.append(pim)
+    registering.save()
     sim.run(DEMO_DAYS, on_progress)
     sim.flush()
 
@@ -198,4 +210,40 @@ def load_demo(
         profiles={p.partner.id: p.profile.name for p in partnerships},
         actors=3 + managers + sum(len(p.contacts) for p in partnerships),
         events=app.recorder.max_notification_id() or 0,
+        recorded=recorded,
     )
+
+
+class _Registrations:
+    """Admin commands run by the application's own handlers in memory, saved in chunks.
+
+    The cast is registered exactly as ``Counterpart.handle`` would (same checks, same events),
+    but many aggregates per transaction: the commands that follow read the saved ones back
+    from the application's cache.
+    """
+
+    def __init__(self, app: Counterpart, recorded: list[Recording[UUID]]) -> None:
+        self.app = app
+        self.recorded = recorded
+        self.pending: list[Actor | Partner] = []
+
+    def _run(self, command: Command, by: UUID | None) -> handlers.Step:
+        step = handlers.run(self.app, command, Context(by), fresh=False)
+        self.pending.extend(step.changed)  # type: ignore[arg-type]
+        return step
+
+    def actor(self, command: RegisterActor, by: UUID | None = None) -> tuple[Actor, str]:
+        """Register an actor (saved at the next ``save``); the actor and its first token."""
+        done = self._run(command, by).done
+        return done.aggregate, done.result
+
+    def partner(self, command: RegisterPartner, by: UUID) -> Partner:
+        """Register a partner organisation (saved at the next ``save``)."""
+        partner: Partner = self._run(command, by).done.aggregate
+        return partner
+
+    def save(self) -> None:
+        """Save what was registered since the last save."""
+        for start in range(0, len(self.pending), SAVE_CHUNK):
+            self.recorded.extend(self.app.save(*self.pending[start : start + SAVE_CHUNK]))
+        self.pending = []

@@ -1,4 +1,5 @@
-"""The demo's simulation: partnerships' processes played day by day, saved a day at a time."""
+"""The demo's simulation: partnerships' processes played day by day, saved a day at a time
+(what was saved is kept, in ledger order, for the read models)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from uuid import UUID
+
+from eventsourcing.persistence import Recording
 
 from ledger.application import SNAPSHOT_INTERVAL, Counterpart
 from ledger.clock import SimulatedClock
@@ -81,9 +84,15 @@ class Simulation:
     """Runs the partnerships' processes day by day and saves each day's events together."""
 
     def __init__(
-        self, app: Counterpart, clock: SimulatedClock, first_day: date, leader: Actor
+        self,
+        app: Counterpart,
+        clock: SimulatedClock,
+        first_day: date,
+        leader: Actor,
+        recorded: list[Recording[UUID]],
     ) -> None:
         self.app = app
+        self.recorded = recorded
         self.clock = clock
         self.first_day = first_day
         self.leader = leader
@@ -157,7 +166,7 @@ class Simulation:
     def _save(self, plans: list[Plan]) -> None:
         for plan in plans:
             self._dirty.pop(plan.id, None)
-        self.app.save(*plans)
+        self.recorded.extend(self.app.save(*plans))
 
     def flush(self) -> None:
         """Save every plan changed since the last flush."""

@@ -22,6 +22,7 @@ from eventsourcing.persistence import (
 
 from ledger.domain import Plan
 from ledger.transcodings import DataclassAsDict, register_all
+from projections.models import rollup_days
 from projections.rules import facts
 from projections.runtime.runner import TRACKING_TABLE, Positioned
 from projections.runtime.store import Cursor, Where
@@ -85,6 +86,7 @@ class ScoreFacts:
         if _exists(cursor, dialect, LEGACY_REPORTS):
             cursor.execute(f"DROP TABLE IF EXISTS {LEGACY_REPORTS}")
             cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
+            rollup_days.drop(cursor)
             cursor.execute(f"UPDATE {TRACKING_TABLE} SET position = 0 WHERE name = ?", (self.name,))
         cursor.execute(
             f"CREATE TABLE IF NOT EXISTS {TABLE} ("
@@ -99,11 +101,13 @@ class ScoreFacts:
             "recorded_at TEXT NOT NULL, count INTEGER NOT NULL, "
             "PRIMARY KEY (plan_id, metric_id, slot))"
         )
+        rollup_days.create(cursor, (TABLE, REPORTS))
 
     def drop(self, cursor: Cursor) -> None:
         """Drop the tables."""
         cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
         cursor.execute(f"DROP TABLE IF EXISTS {REPORTS}")
+        rollup_days.drop(cursor)
 
     def process(self, cursor: Cursor, batch: Sequence[Positioned]) -> None:
         """Keep each report in its slots; add other plan events' facts; write each touched
@@ -154,6 +158,25 @@ class ScoreFacts:
             ],
         )
         self._keep(cursor, slots)
+        rollup_days.changed(cursor, batch, self._partners(cursor, batch, plans))
+
+    @staticmethod
+    def _partners(
+        cursor: Cursor, batch: Sequence[Positioned], plans: dict[UUID, facts.PlanFacts]
+    ) -> dict[UUID, UUID | None]:
+        """The partnership of each plan the batch is about (one query for those it only
+        reported on)."""
+        found: dict[UUID, UUID | None] = {p: plan.partner_id for p, plan in plans.items()}
+        others = sorted(
+            {str(i.event.originator_id) for i in batch if isinstance(i.event, Plan.Event)}
+            - {str(p) for p in found}
+        )
+        for start in range(0, len(others), 500):
+            where = Where()
+            where.within("plan_id", others[start : start + 500])
+            cursor.execute(f"SELECT plan_id, partner_id FROM {TABLE} {where.sql}", where.params)
+            found.update({UUID(p): UUID(partner) for p, partner in cursor.fetchall()})
+        return found
 
     @staticmethod
     def _keep(cursor: Cursor, slots: dict[tuple[str, str, str], facts.ReportSlot]) -> None:

@@ -147,36 +147,3 @@ def reviewed_within(plans: Sequence[PlanFacts], days: int, as_of: date) -> bool:
         for plan in plans
         for review in plan.reviews
     )
-
-
-def portfolio(partnerships: Mapping[UUID, Sequence[PlanFacts]], as_of: date) -> dict[str, Any]:
-    """The leadership figures of docs/scoring.md, each a count and a share of partnerships."""
-    total = len(partnerships)
-    counts = {
-        "active_plan": 0,
-        "metrics_on_both_sides": 0,
-        "all_metrics_agreed": 0,
-        "reviewed_recently": 0,
-    }
-    paces = {Pace.ON_TRACK: 0, Pace.AT_RISK: 0, Pace.OFF_TRACK: 0}
-    scores: dict[Side, list[Decimal | None]] = {side: [] for side in Side}
-    for plans in partnerships.values():
-        for side in Side:
-            scores[side].append(partnership_score(plans, side, as_of).score)
-        for plan in plans:
-            if is_active(plan, as_of) and (plan_state := plan_pace(plan, as_of)) is not None:
-                paces[plan_state] += 1
-        current = current_plan(plans, as_of)
-        if current is None:
-            continue
-        counts["active_plan"] += any(is_active(p, as_of) for p in plans)
-        counts["metrics_on_both_sides"] += all(live_metrics(current, side, as_of) for side in Side)
-        counts["all_metrics_agreed"] += all_agreed(current, as_of)
-        counts["reviewed_recently"] += reviewed_within(plans, current.review_every_days, as_of)
-    return {
-        "as_of": as_of.isoformat(),
-        "partnerships": total,
-        **{name: {"count": n, "share": share(n, total)} for name, n in counts.items()},
-        "mean_score": {side.value: mean_score(scores[side]) for side in Side},
-        "plans_by_pace": {pace_.value: n for pace_, n in paces.items()},
-    }

@@ -18,8 +18,9 @@ from projections.models.directory import TOKENS, actors, partners
 from projections.models.inbox import FACTS, side_inbox
 from projections.models.notifications import Preferences
 from projections.rules import reminders as rules
+from projections.rules.portfolio import portfolio
 from projections.rules.reminders import Links, Planned, Recipient
-from projections.rules.rollups import partnership_score, portfolio
+from projections.rules.rollups import partnership_score
 from projections.runtime.mail import Mail, Mailer, compose
 from projections.runtime.store import Cursor, ReadStore
 

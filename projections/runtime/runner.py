@@ -184,6 +184,33 @@ class Runner:
                 on_batch(processed)
         return total
 
+    def apply(
+        self, batch: Sequence[Positioned], on_projection: Callable[[int], None] | None = None
+    ) -> None:
+        """Apply events the caller holds in memory, one transaction per projection.
+
+        For a writer that has just saved the whole ledger itself (the demo): ``batch`` must be
+        every event after the projections' positions, in ledger order, so reading them back
+        would give the same events. A projection not at the position just before the batch
+        is refused. ``on_projection`` is told ``len(batch)`` as each projection is done.
+        """
+        if not batch:
+            return
+        start = batch[0].position
+        positions = self.positions()
+        behind = [name for name, position in positions.items() if position != start - 1]
+        if behind:
+            msg = f"projection {behind[0]} is at {positions[behind[0]]}, not at {start - 1}"
+            raise ValueError(msg)
+        for name in self.projections:
+            self._apply([name], start - 1, list(batch))
+            if on_projection is not None:
+                on_projection(len(batch))
+        reached = min(self._applied.get(name, 0) for name in self.projections)
+        with self._progress:
+            self._reached = max(self._reached, reached)
+            self._progress.notify_all()
+
     def run_forever(self, poll_interval: float = 0.2, coalesce: float = COALESCE) -> None:
         """Catch up, then follow the ledger until stopped.
 

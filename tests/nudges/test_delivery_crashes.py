@@ -33,15 +33,16 @@ PLANS = 8
 KILLS = 3
 
 
-def a_worker(settings: Settings, smtp_url: str) -> subprocess.Popen[bytes]:
-    """``counterpart projections run`` delivering to loopback, retrying fast."""
+def a_worker(settings: Settings, smtp_url: str, lease: str = "1") -> subprocess.Popen[bytes]:
+    """``counterpart projections run`` delivering to loopback, retrying fast; a killed sender's
+    lease runs out after ``lease`` seconds."""
     env = {
         **os.environ,
         "COUNTERPART_DATABASE_URL": settings.database_url,
         "COUNTERPART_WEBHOOKS_ALLOW_PRIVATE": "true",
         "COUNTERPART_WEBHOOKS_RETRY_FIRST": "0.05",
         "COUNTERPART_WEBHOOKS_RETRY_CAP": "0.2",
-        "COUNTERPART_WEBHOOKS_LEASE": "1",
+        "COUNTERPART_WEBHOOKS_LEASE": lease,
         "COUNTERPART_SMTP_URL": smtp_url,
         "COUNTERPART_MAIL_FROM": "counterpart@vendor.example",
         "COUNTERPART_REMIND_EVERY": "0.2",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -117,3 +119,27 @@ def test_the_inbox_needs_a_token_and_a_valid_date(shared_world: World) -> None:
     bad = world.manager.get("/v1/me/inbox", params={"as_of": "2026-13-01"})
     assert bad.status_code == 422
     assert bad.headers["content-type"].startswith("application/problem+json")
+
+
+def test_the_home_page_shows_exactly_the_items_of_the_inbox_route(shared_world: World) -> None:
+    """The web home and GET /v1/me/inbox come from the same function: same items, same order."""
+    world = shared_world
+    a_draft_plan(world)
+    with_proposed_metrics(world, a_draft_plan(world))
+    an_agreed_plan(world)
+    for caller in (world.manager, world.contact):
+        items = inbox(caller)
+        assert items
+        client = caller.client
+        client.cookies.clear()
+        form = client.get("/signin")
+        csrf = re.search(r'name="csrf" value="([^"]+)"', form.text)
+        assert csrf is not None
+        client.post("/signin", data={"token": caller.token, "csrf": csrf.group(1)})
+        home = client.get("/")
+        client.cookies.clear()
+        assert home.status_code == 200
+        rows = re.findall(r'<td><a href="/plans/([^"]+)">([^<]+)</a></td>', home.text)
+        titles = [html.unescape(title) for _, title in rows]
+        assert titles == [i["title"] for i in items]
+        assert [plan_id for plan_id, _ in rows] == [i["plan_id"] for i in items]

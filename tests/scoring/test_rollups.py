@@ -11,7 +11,8 @@ import pytest
 from ledger.clock import SimulatedClock
 from ledger.domain import Side
 from projections.rules.facts import PlanFacts, ReviewFact
-from projections.rules.rollups import age_weight, manager_score, partnership_score, portfolio
+from projections.rules.portfolio import portfolio
+from projections.rules.rollups import age_weight, manager_score, partnership_score
 from tests.builders import Cast, a_cast, a_plan, an_agreed_plan, vendor_terms
 from tests.conftest import START
 from tests.scoring.golden import facts_of

@@ -14,11 +14,18 @@ from playwright.sync_api import Browser, Page
 
 from tests.web.site import DESKTOP, PHONE, Site, a_browser, a_served_demo, signed_in
 
+CHARTS_DRAWN = """() => !document.querySelector('#trend [hx-trigger]')
+  && [...document.querySelectorAll('canvas[data-chart]')].every(
+       (c) => c.dataset.drawn === 'yes' && window.Chart && window.Chart.getChart(c))"""
+"""True once the portfolio's trend is complete (no part still to load) and every chart on the
+page has been drawn by Chart.js."""
+
 
 def shoot(page: Page, url: str, path: Path) -> None:
-    """Open a page, let its charts draw, and save all of it."""
+    """Open a page, wait until its trend has loaded and its charts are drawn, save all of it."""
     page.goto(url)
     page.wait_for_load_state("networkidle")
+    page.wait_for_function(CHARTS_DRAWN, timeout=120_000)
     page.screenshot(path=str(path), full_page=True)
     print(f"wrote {path}")
 

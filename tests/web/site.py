@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -19,20 +16,13 @@ from playwright.sync_api import Browser, BrowserContext, Page, Response, sync_pl
 
 from ledger.settings import Settings
 from tests.conftest import a_fresh_ledger
+from tests.support import loopback
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
-
-
-def free_port() -> int:
-    """A free TCP port on loopback."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -78,43 +68,28 @@ def cli(settings: Settings, *args: str) -> str:
 @contextmanager
 def serving(settings: Settings, log: Path, env: dict[str, str] | None = None) -> Iterator[str]:
     """``counterpart serve`` on a free loopback port until the block ends."""
-    port = free_port()
-    with log.open("w") as out:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "api.cli",
-                "--database-url",
-                settings.database_url,
-                "serve",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, **(env or {})},
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"{base}/readyz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if server.poll() is not None or time.monotonic() > deadline:
-                    msg = f"the server did not start: {log.read_text()[-2000:]}"
-                    raise RuntimeError(msg)
-                time.sleep(0.2)
-            yield base
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
+
+    def command(port: int) -> list[str]:
+        return [
+            sys.executable,
+            "-m",
+            "api.cli",
+            "--database-url",
+            settings.database_url,
+            "serve",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ]
+
+    with (
+        log.open("w") as out,
+        loopback.serving(
+            command, env=env, output=out, describe=lambda: log.read_text()[-2000:]
+        ) as served,
+    ):
+        yield served.url
 
 
 @contextmanager

@@ -1,37 +1,41 @@
-"""The portfolio's weekly trend: past weeks are computed once, within a time budget per request."""
+"""The portfolio's weekly trend: weeks not kept yet are computed within a time budget per
+request, and kept by the roll-up read model for the next request."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date
 
-from api.web.views import Everyone, PastFigures, portfolio_trend
+import pytest
+
+from api.web.views import portfolio_trend
+from ledger.application import Counterpart
+from ledger.settings import Settings
+from projections.models.rollup_reads import RollupDays
 from projections.rules.series import series_days
+from projections.runtime.registry import all_projections
+from projections.runtime.runner import Runner
+from projections.runtime.store import open_store
 
 TODAY = date(2026, 12, 3)
-NOBODY = Everyone([], {})
 
 
-def test_a_request_without_budget_gets_only_the_weeks_already_kept() -> None:
-    past = PastFigures()
-    figures = past.of(NOBODY, TODAY, TODAY)
-    points, complete = portfolio_trend(
-        NOBODY, TODAY, figures, past, today=TODAY, budget_seconds=0.0
-    )
+@pytest.fixture
+def kept(app: Counterpart, settings: Settings) -> Iterator[RollupDays]:
+    """The roll-ups of an empty portfolio, in a real read store."""
+    store = open_store(settings)
+    Runner(app, store, all_projections(app)).setup()
+    yield RollupDays(store)
+    store.close()
+
+
+def test_a_request_without_budget_gets_only_the_weeks_already_kept(kept: RollupDays) -> None:
+    figures = kept.portfolio(TODAY)
+    points, complete = portfolio_trend(kept, TODAY, figures, budget_seconds=0.0)
     assert (points, complete) == ([], False)
-    points, complete = portfolio_trend(
-        NOBODY, TODAY, figures, past, today=TODAY, budget_seconds=60.0
-    )
+    points, complete = portfolio_trend(kept, TODAY, figures, budget_seconds=60.0)
     assert complete
     assert [p["as_of"] for p in points] == [d.isoformat() for d in series_days(None, TODAY, 7)]
-    again, complete = portfolio_trend(NOBODY, TODAY, figures, past, today=TODAY, budget_seconds=0.0)
-    assert complete  # every past week is kept now
+    again, complete = portfolio_trend(kept, TODAY, figures, budget_seconds=0.0)
+    assert complete  # every week is kept now
     assert again == points
-
-
-def test_only_past_days_are_kept() -> None:
-    past = PastFigures()
-    week = series_days(None, TODAY, 7)[0]
-    past.of(NOBODY, week, TODAY)
-    assert past.has(week, NOBODY)
-    past.of(NOBODY, TODAY, TODAY)
-    assert not past.has(TODAY, NOBODY)  # today's figures still change: never kept

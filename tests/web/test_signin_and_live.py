@@ -173,7 +173,7 @@ def test_an_open_plan_page_and_inbox_show_the_other_sides_act_within_2_seconds(
             },
         )
         assert proposed.status == 201
-        expect(home.get_by_text(f"Answer a change to '{metric['name']}'")).to_be_visible(
+        expect(home.get_by_text(f"change target of '{metric['name']}'")).to_be_visible(
             timeout=LIVE_SECONDS * 1000
         )
         expect(partner_page.get_by_text("live test")).to_be_visible(timeout=LIVE_SECONDS * 1000)
