@@ -13,7 +13,7 @@ from api.errors import Problem
 from api.integrity import NoCheckpoint
 from api.routes.audit import _ndjson
 from api.schemas import Day
-from api.web import live, views
+from api.web import acting, live, views
 from api.web.access import home_of, require_page
 from api.web.rendering import render
 from api.web.viewer import ViewerDep
@@ -60,9 +60,8 @@ def portfolio_trend(
 def partner(
     partner_id: UUID, request: Request, services: ServicesDep, viewer: ViewerDep
 ) -> HTMLResponse:
-    """A partnership and its plans."""
-    data = views.partner_page(services, viewer.principal, partner_id)
-    return render(request, "partner.html", viewer, **data)
+    """A partnership and its plans (and, for its parties, the form that drafts one)."""
+    return acting.partner_page(request, services, viewer, partner_id)
 
 
 @router.get("/managers/{manager_id}")
@@ -83,9 +82,15 @@ def plan(
     version: Annotated[int | None, Query(ge=1, le=1_000_000_000)] = None,
     as_of: Annotated[str | None, Query(max_length=40)] = None,
     history_before: Annotated[int | None, Query(ge=1, le=1_000_000_000)] = None,
+    done: Annotated[str | None, Query(max_length=40)] = None,
 ) -> HTMLResponse:
-    """A plan now, or as it was at a date or after a version (time travel); its history a
-    page at a time, newest first (``history_before``: the page of events before a version)."""
+    """A plan now (with the forms of what the viewer may do), or as it was at a date or after
+    a version (time travel: nothing to do); its history a page at a time, newest first
+    (``history_before``: the page of events before a version)."""
+    if version is None and not as_of:
+        return acting.plan_page(
+            request, services, viewer, plan_id, done=done, history_before=history_before
+        )
     data = views.plan_page(
         services, viewer.principal, plan_id, version, as_of or None, history_before=history_before
     )

@@ -174,3 +174,16 @@ def partnerships_by_registration(cursor: Cursor) -> list[tuple[UUID, str]]:
     """Every partner's id and registration time (ISO text), in id order."""
     cursor.execute(f"SELECT partner_id, registered_at FROM {PARTNERS} ORDER BY partner_id")
     return [(UUID(p), str(at)) for p, at in cursor.fetchall()]
+
+
+def attendable(cursor: Cursor, partner_id: UUID) -> list[JSON]:
+    """Who may attend a partnership's reviews: its manager, its contacts, the vendor's leaders
+    (managers first, then contacts, then leaders, each by name)."""
+    cursor.execute(
+        f"SELECT {ACTOR_COLUMNS} FROM {ACTORS} "
+        f"WHERE actor_id = (SELECT manager_id FROM {PARTNERS} WHERE partner_id = ?) "
+        "OR (role = 'partner' AND partner_id = ?) OR role = 'leader' "
+        "ORDER BY CASE role WHEN 'manager' THEN 0 WHEN 'partner' THEN 1 ELSE 2 END, name",
+        (str(partner_id), str(partner_id)),
+    )
+    return [_actor(row) for row in cursor.fetchall()]

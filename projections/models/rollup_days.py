@@ -139,13 +139,14 @@ def changed(
         [(p, position) for p, (_, position) in touched.items()],
     )
     for table in (DAYS, PLAN_DAYS):
+        kept = _kept_for(cursor, table, sorted(touched))  # none, while catching up
         cursor.executemany(
             f"DELETE FROM {table} WHERE partner_id = ? AND as_of >= ?",
-            [(p, day.isoformat()) for p, (day, _) in touched.items()],
+            [(p, touched[p][0].isoformat()) for p in kept],
         )
         cursor.executemany(
             f"UPDATE {table} SET position = ? WHERE partner_id = ? AND as_of < ?",
-            [(position, p, day.isoformat()) for p, (day, position) in touched.items()],
+            [(touched[p][1], p, touched[p][0].isoformat()) for p in kept],
         )
     cursor.executemany(
         f"INSERT INTO {CHANGES} (day, position) VALUES (?, ?) ON CONFLICT (day) "
@@ -156,6 +157,17 @@ def changed(
     recorded = [day for day in days if day != EVERY_DAY]
     if recorded:
         cursor.execute(f"DELETE FROM {PORTFOLIO} WHERE as_of >= ?", (min(recorded),))
+
+
+def _kept_for(cursor: Cursor, table: str, partner_ids: list[str]) -> list[str]:
+    """Those of the partnerships that have rows kept in the table."""
+    found: list[str] = []
+    for start in range(0, len(partner_ids), 500):
+        where = Where()
+        where.within("partner_id", partner_ids[start : start + 500])
+        cursor.execute(f"SELECT DISTINCT partner_id FROM {table} {where.sql}", where.params)
+        found += [str(p) for (p,) in cursor.fetchall()]
+    return found
 
 
 # ------------------------------------------------------------------------ reading
