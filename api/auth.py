@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 from uuid import UUID
@@ -71,6 +74,47 @@ def authenticate(cursor: Cursor, authorization: str | None) -> Principal:
     if found is None:
         raise Problem(401, "the token is unknown or was revoked", headers=UNAUTHENTICATED)
     return Principal.of(found)
+
+
+class KnownTokens:
+    """Callers recently authenticated by this process, by a hash of their Authorization
+    header, for ``seconds`` (docs/api.md "Tokens"): a request within that time needs no
+    read of the directory. Only tokens found valid are kept. An admin command answered by
+    this process (a revoke among them) forgets them all, so a revoke is honoured here as
+    soon as it answers; a revoke answered by another process or the command line is
+    honoured here within ``seconds``. ``seconds`` 0 keeps nothing."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self._known: dict[bytes, tuple[Principal, float]] = {}
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _key(authorization: str) -> bytes:
+        return hashlib.sha256(authorization.encode("utf-8", "replace")).digest()
+
+    def get(self, authorization: str | None) -> Principal | None:
+        """The caller of this header if authenticated within ``seconds``."""
+        if not authorization or self.seconds <= 0:
+            return None
+        found = self._known.get(self._key(authorization))
+        if found is None or found[1] <= time.monotonic():
+            return None
+        return found[0]
+
+    def keep(self, authorization: str, principal: Principal) -> None:
+        """Remember a caller just authenticated from the directory."""
+        if self.seconds <= 0:
+            return
+        with self._lock:
+            if len(self._known) > 10_000:
+                self._known.clear()
+            self._known[self._key(authorization)] = (principal, time.monotonic() + self.seconds)
+
+    def forget(self) -> None:
+        """Forget every caller (after an admin command: a revoke, a new token)."""
+        with self._lock:
+            self._known.clear()
 
 
 def visible_partners(cursor: Cursor, principal: Principal) -> list[UUID] | None:

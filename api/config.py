@@ -26,6 +26,9 @@ class ServerSettings:
     """Seconds after which a request that has not answered gets 503 (docs/reliability.md)."""
     coverage_target: float = 0.9
     """The leadership target for the share of partnerships with an active plan (0 to 1]."""
+    token_cache_seconds: float = 1.0
+    """How long a caller's token, once found valid, is known without a read (docs/api.md);
+    a revoke answered by another process is honoured here within this time."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> ServerSettings:
@@ -44,6 +47,9 @@ class ServerSettings:
             poll_interval=_number(env, "COUNTERPART_POLL_INTERVAL", cls.poll_interval),
             request_timeout=_number(env, "COUNTERPART_REQUEST_TIMEOUT", cls.request_timeout),
             coverage_target=_share(env, "COUNTERPART_COVERAGE_TARGET", cls.coverage_target),
+            token_cache_seconds=_seconds(
+                env, "COUNTERPART_TOKEN_CACHE_SECONDS", cls.token_cache_seconds
+            ),
         )
 
 
@@ -60,6 +66,14 @@ def _number(env: Mapping[str, str], key: str, default: float) -> float:
         msg = f"{key} must be positive, not {raw!r}"
         raise ValueError(msg)
     return value
+
+
+def _seconds(env: Mapping[str, str], key: str, default: float) -> float:
+    """Seconds, 0 allowed (off)."""
+    raw = env.get(key)
+    if raw is not None and raw.strip() in {"0", "0.0"}:
+        return 0.0
+    return _number(env, key, default)
 
 
 def _share(env: Mapping[str, str], key: str, default: float) -> float:

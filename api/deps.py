@@ -13,6 +13,7 @@ from fastapi import Depends, Header, Query, Request
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from api.auth import Principal, authenticate
 from api.errors import Problem
@@ -37,18 +38,30 @@ async def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_principal(
+async def get_principal(
     request: Request,
     services: ServicesDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    """The authenticated caller (401 otherwise)."""
+    """The authenticated caller (401 otherwise). A caller authenticated a moment ago is
+    known without a read (``api.auth.KnownTokens``): async, so no thread-pool hop then."""
     header = None if credentials is None else f"{credentials.scheme} {credentials.credentials}"
     if header is None:
         header = request.headers.get("authorization")
+    principal = services.known_tokens.get(header)
+    if principal is None:
+        principal = await run_in_threadpool(looked_up, services, header)
+        if header is not None:
+            services.known_tokens.keep(header, principal)
+    request.state.actor_id = str(principal.id)
+    return principal
+
+
+def looked_up(services: Services, header: str | None) -> Principal:
+    """The caller of an Authorization header, from the directory (401 otherwise)."""
     try:
         with services.reading() as cursor:
-            principal = authenticate(cursor, header)
+            return authenticate(cursor, header)
     except Problem:
         # A token issued a moment ago (say, at the command line) may not be projected yet.
         # Look once more even when catch_up finds nothing to wait for: the projections may
@@ -57,9 +70,7 @@ def get_principal(
             raise
         services.catch_up()
         with services.reading() as cursor:
-            principal = authenticate(cursor, header)
-    request.state.actor_id = str(principal.id)
-    return principal
+            return authenticate(cursor, header)
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from api.auth import KnownTokens
 from api.config import ServerSettings
 from api.integrity import Integrity
 from api.web.sessions import SignIns
@@ -35,6 +36,7 @@ class Services:
     notifications: Notifications | None = None
     on_delivery: list[Callable[[str], None]] = field(default_factory=list)
     on_reminder: list[Callable[[str], None]] = field(default_factory=list)
+    known_tokens: KnownTokens = field(default_factory=lambda: KnownTokens(0))
 
     @classmethod
     def start(
@@ -59,6 +61,7 @@ class Services:
             integrity = Integrity.open(app, settings)
             services = cls(settings, server, app, store, runner, integrity, embedded)
             services.notify = notify or NotifySettings.from_env()
+            services.known_tokens = KnownTokens(server.token_cache_seconds)
             app.on_saved = services._appended
             if embedded is not None:
                 embedded.start()

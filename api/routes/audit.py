@@ -1,4 +1,5 @@
-"""Tamper evidence over HTTP: verify the chain, the signed checkpoint, the public key, exports."""
+"""The audit routes: who committed to what, and tamper evidence (the chain, the signed
+checkpoint, the public key, exports)."""
 
 from __future__ import annotations
 
@@ -11,16 +12,22 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from api import schemas
-from api.auth import require_role
-from api.deps import PrincipalDep, ServicesDep
+from api.auth import READ_ALL, require_role, visible_partners
+from api.deps import PageDep, PrincipalDep, ServicesDep, page_of
 from api.errors import Problem
 from api.integrity import NoCheckpoint
 from api.routes.directory import visible_partner
+from api.schemas import Moment
+from ledger.domain import InvalidInput
 from ledger.integrity.export import ExportError
 from ledger.integrity.signing import public_pem
+from projections.models.plan_history import audit_entries
 
 router = APIRouter(prefix="/v1/audit", tags=["scores and audit"])
 INTEGRITY = frozenset({"auditor", "admin"})
+AUDIT = READ_ALL  # who may read everything (api/auth.py) may read the audit trail
+INVALID: dict[str, Any] = {"model": schemas.ProblemOut, "description": "Invalid input"}
+NOT_FOUND: dict[str, Any] = {"model": schemas.ProblemOut, "description": "Not found in your scope"}
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": schemas.ProblemOut, "description": "Missing, unknown or revoked token"},
     403: {"model": schemas.ProblemOut, "description": "Your role may not see this"},
@@ -135,3 +142,42 @@ def _ndjson(first: dict[str, Any], rest: Iterator[dict[str, Any]]) -> Iterator[b
             yield (json.dumps(line) + "\n").encode("utf-8")
     except ExportError:  # the file ends without its checkpoint: verify-export rejects it
         return
+
+
+@router.get(
+    "/commitments",
+    response_model=schemas.AuditList,
+    responses={**ERRORS, 404: NOT_FOUND, 422: INVALID},
+)
+def commitments(
+    services: ServicesDep,
+    principal: PrincipalDep,
+    page: PageDep,
+    actor_id: Annotated[UUID | None, Query(description="Only this actor's acts.")] = None,
+    partner_id: Annotated[UUID | None, Query(description="Only this partnership.")] = None,
+    since: Annotated[Moment | None, Query(description="Recorded at or after (ISO-8601).")] = None,
+    until: Annotated[Moment | None, Query(description="Recorded at or before (ISO-8601).")] = None,
+) -> JSONResponse:
+    """Who proposed, agreed or committed to which terms, or accepted which change, and when."""
+    require_role(principal, AUDIT, "the audit trail")
+    after = 0
+    if page.after is not None:
+        if not (page.after.isascii() and page.after.isdigit()) or len(page.after) > 18:
+            raise InvalidInput("cursor: not a cursor of this list")
+        after = int(page.after)
+    services.catch_up()  # include what was written a moment ago
+    with services.reading() as cursor:
+        visible = visible_partners(cursor, principal)
+        if partner_id is not None:
+            visible = [partner_id] if visible is None or partner_id in visible else []
+        entries = audit_entries(
+            cursor,
+            services.app.mapper.transcoder,
+            actor_id=actor_id,
+            partner_ids=visible,
+            since=since,
+            until=until,
+            after=after,
+            limit=page.limit + 1,
+        )
+    return JSONResponse(page_of(entries, page, key=lambda e: int(e["position"])))

@@ -41,6 +41,7 @@ def admin_command(
     works, a revoked one stops working, as soon as the response says so)."""
     response = command.handle(ledger_command, status, render, body)
     command.services.settle()
+    command.services.known_tokens.forget()  # a revoke is honoured here from this answer on
     return response
 
 

@@ -1,4 +1,4 @@
-"""Scores and audit: a plan's accountability, roll-ups, the portfolio, who committed to what."""
+"""Scores: a plan's accountability, roll-ups, the portfolio, the series."""
 
 from __future__ import annotations
 
@@ -10,21 +10,19 @@ from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse, Response
 
 from api import schemas
-from api.auth import require_role, visible_partners
-from api.deps import PageDep, PrincipalDep, ServicesDep, page_of
+from api.auth import require_role
+from api.deps import PrincipalDep, ServicesDep
 from api.reads import FACTS, jsonable, read_visible, today
 from api.routes.directory import visible_partner
-from api.schemas import Day, Moment
+from api.schemas import Day
 from ledger.domain import InvalidInput, NotFound, Side
 from projections.models.directory import actor
-from projections.models.plan_history import audit_entries
 from projections.models.rollup_reads import RollupDays, plan_days, plan_read
 from projections.rules.rollups import partnership_score
 from projections.rules.series import series_days
 
 router = APIRouter(prefix="/v1", tags=["scores and audit"])
 LEADERSHIP = frozenset({"leader", "admin", "auditor"})
-AUDIT = frozenset({"auditor", "leader", "admin"})
 ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": schemas.ProblemOut, "description": "Missing, unknown or revoked token"},
     403: {"model": schemas.ProblemOut, "description": "Your role may not see this"},
@@ -184,38 +182,3 @@ def series_point(figures: dict[str, Any]) -> dict[str, Any]:
         "reviewed_recently_share": figures["reviewed_recently"]["share"],
         "mean_score": figures["mean_score"],
     }
-
-
-@router.get("/audit/commitments", response_model=schemas.AuditList, responses=ERRORS)
-def commitments(
-    services: ServicesDep,
-    principal: PrincipalDep,
-    page: PageDep,
-    actor_id: Annotated[UUID | None, Query(description="Only this actor's acts.")] = None,
-    partner_id: Annotated[UUID | None, Query(description="Only this partnership.")] = None,
-    since: Annotated[Moment | None, Query(description="Recorded at or after (ISO-8601).")] = None,
-    until: Annotated[Moment | None, Query(description="Recorded at or before (ISO-8601).")] = None,
-) -> JSONResponse:
-    """Who proposed, agreed or committed to which terms, or accepted which change, and when."""
-    require_role(principal, AUDIT, "the audit trail")
-    after = 0
-    if page.after is not None:
-        if not (page.after.isascii() and page.after.isdigit()) or len(page.after) > 18:
-            raise InvalidInput("cursor: not a cursor of this list")
-        after = int(page.after)
-    services.catch_up()  # include what was written a moment ago
-    with services.reading() as cursor:
-        visible = visible_partners(cursor, principal)
-        if partner_id is not None:
-            visible = [partner_id] if visible is None or partner_id in visible else []
-        entries = audit_entries(
-            cursor,
-            services.app.mapper.transcoder,
-            actor_id=actor_id,
-            partner_ids=visible,
-            since=since,
-            until=until,
-            after=after,
-            limit=page.limit + 1,
-        )
-    return JSONResponse(page_of(entries, page, key=lambda e: int(e["position"])))

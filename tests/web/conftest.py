@@ -1,4 +1,5 @@
-"""Fixtures of the browser tests: one served demo and one browser per module and backend."""
+"""Fixtures of the browser tests: one browser for the run, one served demo per module and
+backend."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from tests.conftest import BACKENDS
 from tests.web.site import Site, a_browser, a_served_demo
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
-    """One headless Chromium for the module."""
+    """One headless Chromium for the whole run (each test opens its own contexts)."""
     with a_browser() as launched:
         yield launched
 
