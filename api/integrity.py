@@ -18,7 +18,6 @@ from ledger.integrity import (
     NotaryThread,
     Signer,
     Verdict,
-    chain_store,
     keyring_from,
     signer_from,
     verify,
@@ -51,7 +50,7 @@ class Integrity:
     @classmethod
     def open(cls, app: Counterpart, settings: Settings) -> Integrity:
         """Read the keys (KeyFileError if they cannot be read) and wire the notary."""
-        store = chain_store(app.recorder)
+        store = app.chain()
         signer = signer_from(settings)
         notary = None
         if signer is not None:
@@ -62,7 +61,7 @@ class Integrity:
                 every_seconds=settings.checkpoint_every_seconds,
             )
         keyring = keyring_from(settings, signer)
-        return cls(store, signer, keyring, notary, app.mapper.transcoder)
+        return cls(store, signer, keyring, notary, app.transcoder)
 
     def start_notary(self, interval: float = 1.0) -> None:
         """Issue checkpoints in the background (when a signing key is configured)."""

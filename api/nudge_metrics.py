@@ -75,7 +75,7 @@ class NudgeMetrics:
 
 
 def _lag(app: Counterpart, store: ReadStore) -> int:
-    head = app.recorder.max_notification_id() or 0
+    head = app.head_position()
     with store.reading() as cursor:
         return delivery_lag(cursor, head)
 

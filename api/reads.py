@@ -73,8 +73,8 @@ def read_visible(
             return header, read(cursor)
 
     header, found = attempt()
-    latest = services.app.recorder.select_events(plan_id, desc=True, limit=1)
-    if latest and (header is None or latest[0].originator_version > header[1]):
+    latest = services.app.stored_version(plan_id)
+    if latest is not None and (header is None or latest > header[1]):
         services.catch_up()
         header, found = attempt()
     if found is None:

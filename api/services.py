@@ -123,7 +123,7 @@ class Services:
     def catch_up(self) -> bool:
         """Wait (bounded) for the projections to reach the ledger's head; False if they were
         already there (nothing new to see) or did not get there in time."""
-        head = self.app.recorder.max_notification_id() or 0
+        head = self.app.head_position()
         if min(self.runner.positions().values(), default=head) >= head:
             return False
         if self.embedded is not None:

@@ -11,7 +11,13 @@ from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.domain import DomainEventProtocol, MutableOrImmutableAggregate
-from eventsourcing.persistence import IntegrityError, JSONTranscoder, Notification, Recording
+from eventsourcing.persistence import (
+    IntegrityError,
+    JSONTranscoder,
+    Notification,
+    Recording,
+    Transcoder,
+)
 from eventsourcing.utils import Environment, EnvType
 
 from ledger import handlers
@@ -30,6 +36,7 @@ from ledger.domain import (
 )
 from ledger.domain.base import LedgerAggregate
 from ledger.idempotency import Kept, KeyReused, Recorded
+from ledger.integrity import ChainStore, chain_store
 from ledger.persistence import library_env
 from ledger.settings import Settings
 from ledger.shortcuts import Shortcuts
@@ -159,6 +166,19 @@ class Counterpart(Shortcuts, Application[UUID]):
             )
             for event, s in zip(events, stored, strict=True)
         ]
+
+    def head_position(self) -> int:
+        """The global position of the newest event in the ledger (0 while it is empty)."""
+        return self.recorder.max_notification_id() or 0
+
+    @property
+    def transcoder(self) -> Transcoder:
+        """Decodes stored event bodies (for the history and the export)."""
+        return self.mapper.transcoder
+
+    def chain(self) -> ChainStore:
+        """The hash chain's links and signed checkpoints, kept with the events."""
+        return chain_store(self.recorder)
 
     def last_saved_position(self) -> int:
         """The global position of the last event this thread saved (0 if none).

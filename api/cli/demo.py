@@ -48,7 +48,7 @@ def demo(
         fail("--partners and --managers must be at least 1")
     with running() as runner:
         runner.setup()
-        head = runner.app.recorder.max_notification_id() or 0
+        head = runner.app.head_position()
         if head and not if_empty:
             fail(
                 f"the ledger already holds {head} events; the demo loads only into an empty "
@@ -124,7 +124,7 @@ def build_read_models(runner: Runner, recorded: list[Recording[UUID]]) -> None:
     they not be the whole ledger (positions with gaps), the read models catch up from it.
     """
     positions = [r.notification.id for r in recorded]
-    head = runner.app.recorder.max_notification_id() or 0
+    head = runner.app.head_position()
     whole = positions == list(range(1, head + 1))
     if not whole:
         with progress(head, "building the read models") as advance:

@@ -15,7 +15,7 @@ import typer
 from api.cli.common import STATE, fail, parse_uuid, progress, running
 from api.integrity import Integrity, NoCheckpoint, renderer
 from ledger.application import Counterpart
-from ledger.integrity import KeyFileError, chain_store
+from ledger.integrity import KeyFileError
 from ledger.integrity.export import ExportError
 
 EXPORT_BATCH = 1000
@@ -69,9 +69,9 @@ def export(
 
 
 def _plain_lines(app: Counterpart, output: Path | None) -> Iterator[dict[str, Any]]:
-    store = chain_store(app.recorder)
-    render = renderer(app.mapper.transcoder)
-    head = app.recorder.max_notification_id() or 0
+    store = app.chain()
+    render = renderer(app.transcoder)
+    head = app.head_position()
     with progress(head, "exporting", shown=output is not None) as advance:
         after = 0
         while after < head:

@@ -22,7 +22,7 @@ def history(
     chosen = parse_uuid(plan_id, "PLAN_ID")
     entries: list[dict[str, Any]] = []
     with caught_up() as runner, runner.store.transaction() as cursor:
-        transcoder = runner.app.mapper.transcoder
+        transcoder = runner.app.transcoder
         while page := plan_history(
             cursor, transcoder, chosen, after=entries[-1]["position"] if entries else 0
         ):

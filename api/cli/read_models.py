@@ -62,7 +62,7 @@ def projections_rebuild(
         if unknown:
             known = ", ".join(runner.projections)
             fail(f"no projection named {unknown[0]!r} (known: {known})")
-        head = runner.app.recorder.max_notification_id() or 0
+        head = runner.app.head_position()
         for each in names:
             runner.reset(each)
         with typer.progressbar(length=head, label="rebuilding", file=sys.stderr) as bar:

@@ -48,7 +48,7 @@ def webhooks_add(
             types,
             description,
             now=datetime.now(UTC),
-            head=runner.app.recorder.max_notification_id() or 0,
+            head=runner.app.head_position(),
         )
     echo_json({**created.view(), "secret": created.secret})
 

@@ -172,7 +172,7 @@ def commitments(
             visible = [partner_id] if visible is None or partner_id in visible else []
         entries = audit_entries(
             cursor,
-            services.app.mapper.transcoder,
+            services.app.transcoder,
             actor_id=actor_id,
             partner_ids=visible,
             since=since,

@@ -309,7 +309,7 @@ def history(
         after = int(page.after)
     with services.reading() as cursor:
         events = plan_history(
-            cursor, services.app.mapper.transcoder, plan_id, after=after, limit=page.limit + 1
+            cursor, services.app.transcoder, plan_id, after=after, limit=page.limit + 1
         )
     for event in events:
         event.pop("plan_id", None)

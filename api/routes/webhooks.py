@@ -118,7 +118,7 @@ def subscribe(body: schemas.WebhookIn, command: CommandDep) -> Response:
             types,
             body.description,
             now=services.app.clock.now(),
-            head=services.app.recorder.max_notification_id() or 0,
+            head=services.app.head_position(),
         )
         return Result({**created.view(), "secret": created.secret})
 
@@ -145,7 +145,7 @@ def _switch(command: CommandDep, webhook_id: UUID, status: str) -> Response:
     _admin(command.principal)
 
     def action() -> Result:
-        head = command.services.app.recorder.max_notification_id() or 0
+        head = command.services.app.head_position()
         changed = outbox.set_status(command.services.store, str(webhook_id), status, head)
         return Result(_found(changed, webhook_id).view())
 

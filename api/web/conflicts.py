@@ -32,7 +32,7 @@ def changes_since(services: Services, plan: Plan, version: int) -> list[str]:
     """What happened to the plan after a version, in words: who did what, when."""
     names = {str(m.id): m.name for m in plan.metrics.values()}
     with services.reading() as cursor:
-        events = plan_history(cursor, services.app.mapper.transcoder, plan.id, limit=10_000)
+        events = plan_history(cursor, services.app.transcoder, plan.id, limit=10_000)
         told = []
         for e in (e for e in events if e["version"] > version):
             who = actor(cursor, UUID(e["actor"]["id"])) if e["actor"]["id"] else None

@@ -389,7 +389,7 @@ def plan_page(
         day = plan.modified_on.date() if not as_of else min(when.date(), today(services))
     facts = read_visible(services, principal, plan_id, lambda c: FACTS.load(c, plan_id))
     with services.reading() as cursor:
-        events = plan_history(cursor, services.app.mapper.transcoder, plan_id, limit=10_000)
+        events = plan_history(cursor, services.app.transcoder, plan_id, limit=10_000)
         latest_version = events[-1]["version"] if events else document["version"]
         events = [e for e in events if e["version"] <= document["version"]]
         people = _names(cursor, _actor_ids(document, events))
