@@ -1,0 +1,195 @@
+"""The admin pages over HTTP, on both backends: admins only; each form through the API's own
+route; a secret shown once, on the answer to the POST; refusals in words, nothing stored;
+one record per form however often it is sent; CSRF; lists 50 rows a page."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from ledger.clock import SimulatedClock
+from tests.api.world import World, a_server, a_world
+from tests.conftest import BACKENDS, START, a_fresh_ledger
+from tests.web.form_pages import Visitor, forms_of, visiting
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def world(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[World]:
+    """One world per backend (the clock stands still)."""
+    with a_fresh_ledger(request.param, tmp_path_factory.mktemp("admin")) as settings:
+        clock = SimulatedClock(START)
+        with a_server(settings, clock) as client:
+            yield a_world(client, settings, clock)
+
+
+@pytest.fixture(scope="module")
+def admin(world: World) -> Visitor:
+    """The administrator in a browser."""
+    return visiting(world.client, world.admin)
+
+
+def secret_on(html: str) -> str | None:
+    """The secret a page shows once (None: it shows none)."""
+    found = re.search(r'id="secret" class="token" type="text" readonly value="([^"]+)"', html)
+    return found.group(1) if found else None
+
+
+def error_of(html: str, element_id: str) -> str:
+    """The text of the element with this id."""
+    found = re.search(rf'id="{re.escape(element_id)}">([^<]*)<', html)
+    assert found, f"no #{element_id} in the page"
+    return found.group(1)
+
+
+def works(world: World, token: str) -> bool:
+    """Whether a bearer token is accepted by the API."""
+    answer = world.client.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
+    return answer.status_code == 200
+
+
+def test_only_an_administrator_opens_the_admin_pages(world: World) -> None:
+    for name in ("manager", "contact", "leader", "auditor"):
+        visitor = visiting(world.client, world.callers()[name])
+        page = visitor.get("/admin/actors")
+        assert page.status_code == 403, name
+        assert "is for admin" in page.text
+        assert 'href="/admin"' not in page.text  # no link to what they may not open
+    anonymous = world.client.get(
+        "/admin/actors", headers={"Accept": "text/html"}, follow_redirects=False
+    )
+    assert anonymous.status_code == 303
+    assert anonymous.headers["location"].startswith("/signin")
+    home = visiting(world.client, world.admin).get("/portfolio")
+    assert 'href="/admin"' in home.text
+
+
+def test_a_manager_cannot_post_an_admin_form_either(world: World, admin: Visitor) -> None:
+    form = admin.forms("/admin/actors")["register-actor"]
+    manager = visiting(world.client, world.manager)
+    csrf = forms_of(manager.get(f"/managers/{world.manager.id}").text)
+    token = next(iter(csrf.values())).values["csrf"][0] if csrf else ""
+    before = world.head()
+    sent = manager.send(
+        form.action, form.filled(name="Eve", email="eve@x.example", role="admin", csrf=token)
+    )
+    assert sent.status_code == 403
+    assert world.head() == before
+
+
+def test_registering_shows_the_first_token_once_and_a_resend_records_once(
+    world: World, admin: Visitor
+) -> None:
+    form = admin.forms("/admin/actors")["register-actor"]
+    typed = form.filled(name="Nia New", email="nia@vendor.example", role="manager")
+    before = world.head()
+    with ThreadPoolExecutor(2) as pool:  # a double click: two posts at once
+        answers = list(pool.map(lambda _: admin.send(form.action, typed), range(2)))
+    shown = [secret_on(a.text) for a in answers]
+    tokens = [t for t in shown if t]
+    assert len(tokens) == 1, "the token is shown on one answer only"
+    assert works(world, tokens[0])
+    again = admin.send(form.action, typed)  # the back button and a re-sent form
+    assert secret_on(again.text) is None
+    assert "shown on the first answer only" in again.text
+    assert world.head() == before + 2  # Registered and TokenIssued, once
+    assert "no-store" in answers[0].headers["cache-control"]
+    listed = admin.get("/admin/actors").text
+    assert "Nia New" in listed
+    assert tokens[0] not in listed
+
+
+REFUSALS = [
+    # (typed, the field, the message next to it)
+    ({"name": "", "email": "a@b.example", "role": "manager"}, "name", "Name is required."),
+    (
+        {"name": "Pia", "email": "pia@p.example", "role": "partner"},
+        "partner_id",
+        "A partner contact must belong to a partner (partner id is required)",
+    ),
+    (
+        {"name": "Pia", "email": "pia@p.example", "role": "partner", "partner_id": "nope"},
+        "partner_id",
+        "Choose one of the options for partner id.",
+    ),
+    ({"name": "Pia", "email": "pia@p.example", "role": "king"}, "role", "Choose one of the"),
+]
+
+
+@pytest.mark.parametrize(("typed", "field", "message"), REFUSALS)
+def test_a_refused_registration_says_why_next_to_the_field_and_stores_nothing(
+    world: World, admin: Visitor, typed: dict[str, str], field: str, message: str
+) -> None:
+    form = admin.forms("/admin/actors")["register-actor"]
+    before = world.head()
+    answer = admin.send(form.action, form.filled(**typed))
+    assert answer.status_code == 422
+    assert error_of(answer.text, f"register-actor-{field}-error").startswith(message)
+    kept = forms_of(answer.text)["register-actor"]
+    assert kept.values["name"] == [typed["name"]]  # the form as typed
+    assert kept.values["email"] == [typed["email"]]
+    assert kept.values["key"] != form.values["key"]  # a fresh key for the retry
+    assert world.head() == before
+
+
+def test_a_form_without_its_csrf_token_is_refused(world: World, admin: Visitor) -> None:
+    forms = admin.forms("/admin/actors")
+    before = world.head()
+    typed = forms["register-actor"].filled(name="Cy", email="cy@x.example", role="leader")
+    del typed["csrf"]
+    assert admin.send("/admin/actors", typed).status_code == 403
+    revoke = forms[f"revoke-{world.leader.id}"]
+    assert admin.send(revoke.action, revoke.filled(csrf="forged")).status_code == 403
+    assert world.head() == before
+    assert works(world, world.leader.token)
+
+
+def test_issuing_a_token_and_a_link_shows_each_once_and_revoking_stops_them(
+    world: World, admin: Visitor
+) -> None:
+    person = world.auditor
+    forms = admin.forms("/admin/actors")
+    issued = admin.send(forms[f"token-{person.id}"].action, forms[f"token-{person.id}"].filled())
+    token = secret_on(issued.text)
+    assert issued.status_code == 201
+    assert token
+    assert works(world, token)
+    assert works(world, person.token)
+    repeat = admin.send(forms[f"token-{person.id}"].action, forms[f"token-{person.id}"].filled())
+    assert secret_on(repeat.text) is None
+    link_form = forms[f"link-{person.id}"]
+    linked = admin.send(link_form.action, link_form.filled())
+    url = secret_on(linked.text)
+    assert url
+    assert "/signin/" in url
+    assert secret_on(admin.send(link_form.action, link_form.filled()).text) is None
+    code = url.rsplit("/", 1)[1]
+    assert world.client.get(f"/signin/{code}").status_code == 200  # whom it signs in
+    revoke = forms[f"revoke-{person.id}"]
+    done = admin.send(revoke.action, revoke.filled())
+    assert done.status_code == 303
+    assert done.headers["location"] == "/admin/actors?done=revoked"
+    assert not works(world, token)
+    assert not works(world, person.token)
+    page = admin.get(done.headers["location"]).text
+    assert "Revoked: every token of theirs stopped working" in page
+    assert f"revoke-{person.id}" not in forms_of(page)  # nothing left to revoke
+
+
+def test_the_actors_list_pages_fifty_rows(world: World, admin: Visitor) -> None:
+    for n in range(50):
+        world.admin.post(
+            "/v1/actors", {"name": f"Many {n:02}", "email": f"m{n}@x.example", "role": "leader"}
+        )
+    first = admin.get("/admin/actors").text
+    rows = re.findall(r'<th scope="row" id="actor-', first)
+    assert len(rows) == 50
+    following = re.search(r'href="(/admin/actors\?cursor=[^"]+)" rel="next"', first)
+    assert following
+    second = admin.get(following.group(1).replace("&amp;", "&")).text
+    assert 0 < len(re.findall(r'<th scope="row" id="actor-', second)) <= 50
+    assert 'href="/admin/actors">First page' in second
