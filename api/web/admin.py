@@ -52,10 +52,12 @@ def actors_page(
     status_code: int = 200,
     done: str | None = None,
     failed: Form | None = None,
+    partner_id: UUID | None = None,
 ) -> HTMLResponse:
     """The actors page (a refused form kept as typed, its message next to the field)."""
     require_admin(viewer.principal)
-    data = admin_views.actors_page(services, first_page(page), failed)
+    prefill = "" if partner_id is None else str(partner_id)
+    data = admin_views.actors_page(services, first_page(page), failed, prefill)
     refusal = None
     if failed is not None and failed.id != "register-actor":
         refusal = failed.error
@@ -80,11 +82,16 @@ def admin_home(viewer: ViewerDep) -> Response:
 
 
 @router.get("/admin/actors")
-def list_actors(
-    request: Request, services: ServicesDep, viewer: ViewerDep, page: PageDep, done: Done = None
+def list_actors(  # noqa: PLR0917
+    request: Request,
+    services: ServicesDep,
+    viewer: ViewerDep,
+    page: PageDep,
+    done: Done = None,
+    partner_id: Annotated[UUID | None, Query()] = None,
 ) -> HTMLResponse:
-    """Every actor, 50 a page, with their forms."""
-    return actors_page(request, services, viewer, page, done=done)
+    """Every actor, 50 a page, with their forms (``?partner_id=``: register a contact of it)."""
+    return actors_page(request, services, viewer, page, done=done, partner_id=partner_id)
 
 
 def secret_page(

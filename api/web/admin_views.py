@@ -9,7 +9,13 @@ from uuid import UUID
 from api.deps import Page, encode_cursor
 from api.services import Services
 from api.web.forms import Field, Form, Option
-from projections.models.directory import actor, actors, holds_live_token, partners
+from projections.models.directory import (
+    actor,
+    actors,
+    actors_in_role,
+    holds_live_token,
+    partners,
+)
 
 ROWS = 50
 """Rows per page of every admin list."""
@@ -80,7 +86,9 @@ def actor_forms(row: dict[str, Any]) -> list[Form]:
     ]
 
 
-def actors_page(services: Services, page: Page, failed: Form | None = None) -> dict[str, Any]:
+def actors_page(
+    services: Services, page: Page, failed: Form | None = None, partner_id: str = ""
+) -> dict[str, Any]:
     """A page of actors in id order, each with whether a token of theirs still works, their
     partner, and their forms; the register form (a refused one as typed)."""
     with services.reading() as cursor:
@@ -98,7 +106,7 @@ def actors_page(services: Services, page: Page, failed: Form | None = None) -> d
         }
         for r in rows
     ]
-    register = placed([register_actor_form()], failed)[0]
+    register = placed([register_actor_form(partner_id)], failed)[0]
     return {
         "rows": shown,
         "next_cursor": next_cursor,
@@ -111,3 +119,73 @@ def actor_row(services: Services, actor_id: UUID) -> dict[str, Any] | None:
     """One actor (None: unknown)."""
     with services.reading() as cursor:
         return actor(cursor, actor_id)
+
+
+# ----------------------------------------------------------------- partners
+
+MANAGERS_IN_A_LIST = 500
+"""Up to this many managers are offered as a list; beyond, the form asks for a manager's id."""
+
+
+def manager_field(services: Services, label: str, hint: str | None = None) -> Field:
+    """Choose a channel manager: a list of them by name (their id, when there are very many)."""
+    with services.reading() as cursor:
+        found = actors_in_role(cursor, "manager", limit=MANAGERS_IN_A_LIST + 1)
+    if len(found) > MANAGERS_IN_A_LIST:
+        return Field("manager_id", label, "text", "", True, "The manager's id, from Actors.")
+    options = tuple(Option(m["id"], f"{m['name']} ({m['email']})") for m in found)
+    value = options[0].value if options else ""
+    return Field("manager_id", label, "select", value, True, hint, options, ("manager",))
+
+
+def register_partner_form(services: Services) -> Form:
+    """Register a partner organisation and the manager who owns it."""
+    return Form(
+        "register-partner",
+        "/admin/partners",
+        "Register",
+        "Register a partner",
+        (
+            Field("name", "Name", "text", "", True, None),
+            manager_field(services, "Managed by", "The channel manager who owns the partnership."),
+        ),
+        "Then register its contacts (Add a contact, in the list below).",
+    )
+
+
+def reassign_form(services: Services, partner: dict[str, Any]) -> Form:
+    """Hand a partnership to another channel manager."""
+    return Form(
+        "reassign",
+        f"/admin/partners/{partner['id']}/manager",
+        "Reassign",
+        f"Hand “{partner['name']}” to another manager",
+        (manager_field(services, "New manager"),),
+        "The new manager sees and acts for the vendor side from now on; the previous manager "
+        "no longer does. The plans, their history and their scores stay as they are.",
+        open=True,
+    )
+
+
+def partners_page(services: Services, page: Page, failed: Form | None = None) -> dict[str, Any]:
+    """A page of partners in id order with their managers' names; the register form."""
+    with services.reading() as cursor:
+        found = partners(cursor, after=page.after, limit=page.limit + 1)
+        rows, next_cursor = page_of(found, page)
+        managers = {m: actor(cursor, UUID(m)) for m in {r["manager_id"] for r in rows}}
+    shown = [{**r, "manager": managers.get(r["manager_id"])} for r in rows]
+    return {
+        "rows": shown,
+        "next_cursor": next_cursor,
+        "first_page": page.after is None,
+        "register": placed([register_partner_form(services)], failed)[0],
+    }
+
+
+def partner_row(services: Services, partner_id: UUID) -> dict[str, Any] | None:
+    """One partner with its manager (None: unknown)."""
+    with services.reading() as cursor:
+        found = partners(cursor, partner_ids=[partner_id], limit=1)
+        if not found:
+            return None
+        return {**found[0], "manager": actor(cursor, UUID(found[0]["manager_id"]))}

@@ -187,3 +187,12 @@ def attendable(cursor: Cursor, partner_id: UUID) -> list[JSON]:
         (str(partner_id), str(partner_id)),
     )
     return [_actor(row) for row in cursor.fetchall()]
+
+
+def actors_in_role(cursor: Cursor, role: str, *, limit: int = 500) -> list[JSON]:
+    """Actors of one role by name (say, the managers a partnership can be handed to)."""
+    cursor.execute(
+        f"SELECT {ACTOR_COLUMNS} FROM {ACTORS} WHERE role = ? ORDER BY name, actor_id LIMIT ?",
+        (role, limit),
+    )
+    return [_actor(row) for row in cursor.fetchall()]

@@ -193,3 +193,65 @@ def test_the_actors_list_pages_fifty_rows(world: World, admin: Visitor) -> None:
     second = admin.get(following.group(1).replace("&amp;", "&")).text
     assert 0 < len(re.findall(r'<th scope="row" id="actor-', second)) <= 50
     assert 'href="/admin/actors">First page' in second
+
+
+# ----------------------------------------------------------------- partners
+
+
+def test_registering_a_partner_redirects_and_a_resend_records_once(
+    world: World, admin: Visitor
+) -> None:
+    form = admin.forms("/admin/partners")["register-partner"]
+    typed = form.filled(name="Initech", manager_id=world.other_manager.id)
+    before = world.head()
+    answers = [admin.send(form.action, typed) for _ in range(3)]  # a refresh re-sends it
+    for answer in answers:
+        assert answer.status_code == 303
+        assert answer.headers["location"] == "/admin/partners?done=registered"
+    assert world.head() == before + 1
+    seen = world.other_manager.get("/v1/partners").json()["items"]
+    assert "Initech" in [p["name"] for p in seen]
+    page = admin.get("/admin/partners?done=registered").text
+    assert "Partner registered." in page
+    assert "Initech" in page
+
+
+def test_a_refused_partner_says_why_next_to_the_field_and_stores_nothing(
+    world: World, admin: Visitor
+) -> None:
+    form = admin.forms("/admin/partners")["register-partner"]
+    before = world.head()
+    blank = admin.send(form.action, form.filled(name="  "))
+    assert blank.status_code == 422
+    assert error_of(blank.text, "register-partner-name-error") == "Name is required."
+    not_a_manager = admin.send(form.action, form.filled(name="Hooli", manager_id=world.leader.id))
+    assert not_a_manager.status_code == 422
+    message = error_of(not_a_manager.text, "register-partner-manager_id-error")
+    assert "Lee Leader" in message
+    assert "manager" in message
+    assert forms_of(not_a_manager.text)["register-partner"].values["name"] == ["Hooli"]
+    assert world.head() == before
+
+
+def test_reassigning_a_manager_hands_the_partnership_over_once(
+    world: World, admin: Visitor
+) -> None:
+    partner = world.admin.post(
+        "/v1/partners", {"name": "Umbrella", "manager_id": world.manager.id}
+    ).json()
+    path = f"/admin/partners/{partner['id']}/manager"
+    form = admin.forms(path)["reassign"]
+    before = world.head()
+    same = admin.send(form.action, form.filled(manager_id=world.manager.id))
+    assert same.status_code == 409
+    assert "already manages this partner" in error_of(same.text, "reassign-error")
+    assert world.head() == before
+    typed = form.filled(manager_id=world.other_manager.id)
+    for _ in range(2):  # a double click
+        answer = admin.send(form.action, typed)
+        assert answer.status_code == 303
+        assert answer.headers["location"] == "/admin/partners?done=reassigned"
+    assert world.head() == before + 1
+    assert world.other_manager.get(f"/v1/partners/{partner['id']}").status_code == 200
+    assert world.manager.get(f"/v1/partners/{partner['id']}").status_code == 404
+    assert "Olga Manager" in admin.get(path).text
