@@ -7,12 +7,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from html import unescape
+from typing import Any
 
 import pytest
 
 from ledger.clock import SimulatedClock
-from tests.api.world import World, a_server, a_world
+from tests.api.world import World, a_world
 from tests.conftest import BACKENDS, START, a_fresh_ledger
+from tests.nudges.receivers import a_nudging_server, a_receiver
 from tests.web.form_pages import Visitor, forms_of, visiting
 
 
@@ -20,10 +23,10 @@ from tests.web.form_pages import Visitor, forms_of, visiting
 def world(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[World]:
-    """One world per backend (the clock stands still)."""
+    """One world per backend, delivering webhooks to loopback (the clock stands still)."""
     with a_fresh_ledger(request.param, tmp_path_factory.mktemp("admin")) as settings:
         clock = SimulatedClock(START)
-        with a_server(settings, clock) as client:
+        with a_nudging_server(settings, clock) as client:
             yield a_world(client, settings, clock)
 
 
@@ -43,7 +46,7 @@ def error_of(html: str, element_id: str) -> str:
     """The text of the element with this id."""
     found = re.search(rf'id="{re.escape(element_id)}">([^<]*)<', html)
     assert found, f"no #{element_id} in the page"
-    return found.group(1)
+    return unescape(found.group(1))
 
 
 def works(world: World, token: str) -> bool:
@@ -255,3 +258,97 @@ def test_reassigning_a_manager_hands_the_partnership_over_once(
     assert world.other_manager.get(f"/v1/partners/{partner['id']}").status_code == 200
     assert world.manager.get(f"/v1/partners/{partner['id']}").status_code == 404
     assert "Olga Manager" in admin.get(path).text
+
+
+# ----------------------------------------------------------------- webhooks
+
+
+def endpoints(world: World) -> list[dict[str, Any]]:
+    """Every webhook endpoint, as the API lists them."""
+    return world.admin.get("/v1/webhooks", params={"limit": 500}).json()["items"]  # type: ignore[no-any-return]
+
+
+def test_adding_a_webhook_shows_its_secret_once_and_a_resend_adds_one(
+    world: World, admin: Visitor
+) -> None:
+    form = admin.forms("/admin/webhooks")["add-webhook"]
+    typed = form.filled(url="http://127.0.0.1:9/once", description="Once")
+    before = len(endpoints(world))
+    first = admin.send(form.action, typed)
+    assert first.status_code == 201
+    secret = secret_on(first.text)
+    assert secret
+    assert secret.startswith("whsec_")
+    again = admin.send(form.action, typed)
+    assert secret_on(again.text) is None
+    assert "shown on the first answer only" in again.text
+    assert len(endpoints(world)) == before + 1
+    listed = admin.get("/admin/webhooks").text
+    assert "http://127.0.0.1:9/once" in listed
+    assert secret not in listed
+
+
+WEBHOOK_REFUSALS = [
+    ({"url": "ftp://x.example/hook"}, "url", "Url must be an absolute http:// or https:// URL"),
+    ({"url": "http://127.0.0.1:9/h", "event_types": []}, "event_types", "Choose at least one"),
+    (
+        {"url": "http://127.0.0.1:9/h", "event_types": ["plan.drafted", "plan.exploded"]},
+        "event_types",
+        "Unknown event type 'plan.exploded'",
+    ),
+]
+
+
+@pytest.mark.parametrize(("typed", "field", "message"), WEBHOOK_REFUSALS)
+def test_a_refused_webhook_says_why_next_to_the_field_and_stores_nothing(
+    world: World, admin: Visitor, typed: dict[str, Any], field: str, message: str
+) -> None:
+    form = admin.forms("/admin/webhooks")["add-webhook"]
+    before = len(endpoints(world))
+    answer = admin.send(form.action, form.filled(**typed))
+    assert answer.status_code == 422
+    assert error_of(answer.text, f"add-webhook-{field}-error").startswith(message)
+    assert forms_of(answer.text)["add-webhook"].values["url"] == [typed["url"]]
+    assert len(endpoints(world)) == before
+
+
+def test_disabling_and_enabling_a_webhook_redirects_and_says_so(
+    world: World, admin: Visitor
+) -> None:
+    hook = world.admin.post(
+        "/v1/webhooks", {"url": "http://127.0.0.1:9/switch", "event_types": ["*"]}
+    ).json()
+    form = admin.forms("/admin/webhooks")[f"switch-{hook['id']}"]
+    answer = admin.send(form.action, form.filled())
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/admin/webhooks?done=disabled"
+    assert world.admin.get(f"/v1/webhooks/{hook['id']}").json()["status"] == "disabled"
+    page = admin.get(answer.headers["location"]).text
+    assert "Disabled: nothing is sent to it" in page
+    enable = forms_of(page)[f"switch-{hook['id']}"]
+    assert enable.action.endswith("/enable")
+    assert admin.send(enable.action, enable.filled()).status_code == 303
+    assert world.admin.get(f"/v1/webhooks/{hook['id']}").json()["status"] == "active"
+
+
+def test_a_failed_delivery_is_listed_with_its_answer_and_retried_from_the_page(
+    world: World, admin: Visitor
+) -> None:
+    with a_receiver(lambda _: 500) as receiver:
+        hook = world.admin.post(
+            "/v1/webhooks", {"url": receiver.url, "event_types": ["partner.registered"]}
+        ).json()
+        world.admin.post("/v1/partners", {"name": "Stark", "manager_id": world.manager.id})
+        assert len(receiver.wait_for(1)) >= 1
+        path = f"/admin/webhooks/{hook['id']}/deliveries"
+        page = admin.get(path).text
+        assert "partner.registered" in page
+        assert "HTTP 500" in page
+        retry = next(f for k, f in forms_of(page).items() if k.startswith("retry-"))
+        answer = admin.send(retry.action, retry.filled())
+        assert answer.status_code == 303
+        assert answer.headers["location"] == f"{path}?done=retried"
+        assert len(receiver.wait_for(2)) >= 2  # attempted again at once, not in a minute
+    assert "Queued again" in admin.get(answer.headers["location"]).text
+    assert admin.get(f"{path}?status=delivered").status_code == 200
+    assert admin.get(f"{path}?status=lost").status_code == 422
