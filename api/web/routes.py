@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from api.web import admin, admin_partners, admin_webhooks, assets, live, pages, plan_routes, signin
+from api.web import (
+    admin,
+    admin_partners,
+    admin_webhooks,
+    assets,
+    live,
+    pages,
+    plan_routes,
+    preferences,
+    signin,
+)
 from api.web.rendering import install_error_pages
 
 
@@ -13,7 +23,17 @@ def install(app: FastAPI) -> None:
 
     Call after ``api.errors.install`` (its handlers are made page-aware, not replaced).
     """
-    routers = (assets, signin, live, pages, plan_routes, admin, admin_partners, admin_webhooks)
+    routers = (
+        assets,
+        signin,
+        live,
+        pages,
+        plan_routes,
+        admin,
+        admin_partners,
+        admin_webhooks,
+        preferences,
+    )
     for module in routers:
         app.include_router(module.router)
     install_error_pages(app)

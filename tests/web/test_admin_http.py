@@ -352,3 +352,50 @@ def test_a_failed_delivery_is_listed_with_its_answer_and_retried_from_the_page(
     assert "Queued again" in admin.get(answer.headers["location"]).text
     assert admin.get(f"{path}?status=delivered").status_code == 200
     assert admin.get(f"{path}?status=lost").status_code == 422
+
+
+# -------------------------------------------------------------- preferences
+
+
+def emailed(world: World, name: str) -> dict[str, bool]:
+    """What an actor's e-mail preferences are, as the API says."""
+    return world.callers()[name].get("/v1/me/notifications").json()["email"]  # type: ignore[no-any-return]
+
+
+def test_each_actor_changes_their_own_preferences_only(world: World) -> None:
+    contact = visiting(world.client, world.contact)
+    form = contact.forms("/preferences")["preferences"]
+    assert form.values["email"] == ["reminders", "digest"]  # both on by default
+    answer = contact.send(form.action, form.filled(email=["reminders"]))
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/preferences?done=saved"
+    assert emailed(world, "contact") == {"reminders": True, "digest": False}
+    assert emailed(world, "outsider") == {"reminders": True, "digest": True}
+    page = contact.get(answer.headers["location"]).text
+    assert "Saved." in page
+    assert forms_of(page)["preferences"].values["email"] == ["reminders"]
+    for name in ("admin", "leader", "manager"):  # (the auditor was revoked above)
+        assert visiting(world.client, world.callers()[name]).get("/preferences").status_code == 200
+
+
+def test_resending_an_old_preferences_form_does_not_undo_a_later_change(world: World) -> None:
+    manager = visiting(world.client, world.manager)
+    old = manager.forms("/preferences")["preferences"]
+    assert manager.send(old.action, old.filled(email=[])).status_code == 303
+    assert emailed(world, "manager") == {"reminders": False, "digest": False}
+    newer = manager.forms("/preferences")["preferences"]
+    assert manager.send(newer.action, newer.filled(email=["digest"])).status_code == 303
+    assert manager.send(old.action, old.filled(email=[])).status_code == 303  # the back button
+    assert emailed(world, "manager") == {"reminders": False, "digest": True}
+
+
+def test_a_refused_preferences_form_says_why_and_stores_nothing(world: World) -> None:
+    leader = visiting(world.client, world.leader)
+    form = leader.forms("/preferences")["preferences"]
+    before = emailed(world, "leader")
+    odd = leader.send(form.action, form.filled(email=["reminders", "sms"]))
+    assert odd.status_code == 422
+    assert error_of(odd.text, "preferences-email-error") == "Choose among the options shown."
+    forged = leader.send(form.action, form.filled(email=[], csrf="forged"))
+    assert forged.status_code == 403
+    assert emailed(world, "leader") == before
