@@ -6,7 +6,6 @@ import json
 import signal
 import sys
 import time
-from datetime import timedelta
 from types import FrameType
 from typing import Annotated
 
@@ -17,8 +16,8 @@ from api.cli.common import STATE, JsonOption, fail, running
 from api.integrity import Integrity
 from api.nudge_metrics import NudgeMetrics, serve_metrics
 from ledger.integrity import KeyFileError
-from projections.models.rollup_reads import RollupDays
-from projections.rules.series import MAX_POINTS, series_days
+from projections.rules.series import MAX_POINTS
+from projections.runtime.day_turn import DayTurn, warm
 from projections.runtime.notifications import Notifications, NotifySettings
 from projections.runtime.runner import DEFAULT_BATCH
 
@@ -132,6 +131,8 @@ def projections_run(
             on_reminder=metrics.reminded,
         )
         nudges.start()  # webhooks are delivered and reminders sent where the projections run
+        day_turn = DayTurn(runner)
+        day_turn.start()  # each day's roll-ups are computed ahead where the projections run
         signing = "" if audit.signer is None else f", signing checkpoints as {audit.signer.key_id}"
         typer.echo(f"following the ledger{signing}; Ctrl-C to stop", err=True)
         if served is not None:
@@ -139,6 +140,7 @@ def projections_run(
         try:
             runner.run_forever(poll_interval)
         finally:
+            day_turn.stop()
             nudges.stop()
             audit.stop()
             if served is not None:
@@ -150,13 +152,12 @@ def projections_warm(
     every: Annotated[int, typer.Option(min=1, max=366, help="Days between dates.")] = 7,
     points: Annotated[int, typer.Option(min=1, max=MAX_POINTS, help="Dates to fill.")] = 26,
 ) -> None:
-    """Compute ahead the roll-ups of today and of the portfolio series' dates before it
-    (what a first read of each date would otherwise compute), and keep them."""
+    """Compute ahead the roll-ups of today (the portfolio's, each manager's) and of the
+    portfolio series' dates before it (what a first read of each would otherwise compute),
+    and keep them: what the day turn does each day where the projections run."""
     with running() as runner:
         runner.setup()
         runner.catch_up()
-        today = runner.app.clock.now().date()
-        days = series_days(today - timedelta(days=every * (points - 1)), today, every)
         started = time.monotonic()
-        RollupDays(runner.store).portfolios(days)
+        days = warm(runner.store, runner.app.clock.now().date(), every=every, points=points)
     typer.echo(f"kept the roll-ups of {len(days)} dates in {time.monotonic() - started:.1f} s")

@@ -176,6 +176,12 @@ def partnerships_by_registration(cursor: Cursor) -> list[tuple[UUID, str]]:
     return [(UUID(p), str(at)) for p, at in cursor.fetchall()]
 
 
+def manager_ids(cursor: Cursor) -> list[UUID]:
+    """The managers who own at least one partnership, in id order."""
+    cursor.execute(f"SELECT DISTINCT manager_id FROM {PARTNERS} ORDER BY manager_id")
+    return [UUID(m) for (m,) in cursor.fetchall() if m is not None]
+
+
 def attendable(cursor: Cursor, partner_id: UUID) -> list[JSON]:
     """Who may attend a partnership's reviews: its manager, its contacts, the vendor's leaders
     (managers first, then contacts, then leaders, each by name)."""

@@ -11,6 +11,7 @@ import psycopg_pool
 from eventsourcing import persistence
 
 from ledger.application import Counterpart
+from projections.runtime.day_turn import DayTurn
 from projections.runtime.registry import all_projections
 from projections.runtime.runner import DEFAULT_BATCH, Projection, Runner, Status
 from projections.runtime.store import ReadStore
@@ -45,17 +46,22 @@ class EmbeddedProjections:
         *,
         poll_interval: float = 0.1,
         batch_size: int = DEFAULT_BATCH,
+        day_turn: bool = True,
     ) -> None:
         self.runner = Runner(app, store, projections or all_projections(app), batch_size=batch_size)
+        self.day_turn = DayTurn(self.runner) if day_turn else None
         self.poll_interval = poll_interval
         self._thread: threading.Thread | None = None
         self.error: BaseException | None = None
 
     def start(self) -> None:
-        """Create the tables and start following the ledger."""
+        """Create the tables, start following the ledger and (unless told not to) the day
+        turn, which computes each day's roll-ups ahead (``projections.runtime.day_turn``)."""
         self.runner.setup()
         self._thread = threading.Thread(target=self._run, name="projections", daemon=True)
         self._thread.start()
+        if self.day_turn is not None:
+            self.day_turn.start()
 
     def _run(self) -> None:
         """Follow the ledger; while the database is away, retry with a growing pause.
@@ -94,7 +100,9 @@ class EmbeddedProjections:
         return self.runner.wait_for(position, timeout)
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop following the ledger and wait for the thread."""
+        """Stop the day turn and following the ledger, and wait for the threads."""
+        if self.day_turn is not None:
+            self.day_turn.stop(timeout)
         self.runner.stop()
         if self._thread is not None:
             self._thread.join(timeout)
