@@ -27,9 +27,9 @@ def _caught_up(app: Counterpart, store: ReadStore) -> Runner:
 
 def _kept(store: ReadStore) -> list[tuple[Any, ...]]:
     with store.reading() as cursor:
-        cursor.execute(f"SELECT as_of, position, figures FROM {PORTFOLIO} ORDER BY as_of")
+        cursor.execute(f"SELECT as_of, position, figures FROM {PORTFOLIO} ORDER BY as_of")  # noqa: S608
         portfolio = [tuple(row) for row in cursor.fetchall()]
-        cursor.execute(f"SELECT manager_id, as_of, position, figures FROM {MANAGER_DAYS}")
+        cursor.execute(f"SELECT manager_id, as_of, position, figures FROM {MANAGER_DAYS}")  # noqa: S608
         managers = sorted(tuple(row) for row in cursor.fetchall())
     return portfolio + managers
 
