@@ -133,7 +133,8 @@ def throughput(ledger: Ledger) -> list[Pass]:
 
 
 def profile_catch_up(ledger: Ledger, top: int) -> str:
-    """cProfile of one catch-up of all projections from 0: the top functions by own time."""
+    """cProfile of one catch-up of all projections from 0: the top functions by own time and
+    by cumulative time, and who constructs and prints UUIDs."""
     profiler = cProfile.Profile()
     profiler.enable()
     rebuild(ledger, all_projections(ledger.app), "profiled")
@@ -142,6 +143,7 @@ def profile_catch_up(ledger: Ledger, top: int) -> str:
     stats = pstats.Stats(profiler, stream=out).strip_dirs()
     stats.sort_stats("tottime").print_stats(top)
     stats.sort_stats("cumulative").print_stats(top)
+    stats.sort_stats("tottime").print_callers(r"uuid.py:\d+\((__init__|__str__)\)")
     return out.getvalue()
 
 

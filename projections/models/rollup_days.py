@@ -187,6 +187,15 @@ def kept_portfolio(
 ) -> dict[str, Any] | None:
     """The portfolio's (or a manager's) figures kept for a date, unless an event recorded by
     then (or a reassignment) came after."""
+    text = kept_text(cursor, as_of, manager_id)
+    if text is None:
+        return None
+    figures: dict[str, Any] = json.loads(text)
+    return figures
+
+
+def kept_text(cursor: Cursor, as_of: date, manager_id: UUID | None = None) -> str | None:
+    """``kept_portfolio``'s figures as the JSON text they are kept as (a JSON object)."""
     table, where, ownership = (
         (PORTFOLIO, "", f" AND c.day <> '{EVERY_DAY}'")
         if manager_id is None
@@ -198,10 +207,7 @@ def kept_portfolio(
         (*([] if manager_id is None else [str(manager_id)]), as_of.isoformat()),
     )
     row = cursor.fetchone()
-    if row is None:
-        return None
-    figures: dict[str, Any] = json.loads(row[0])
-    return figures
+    return None if row is None else str(row[0])
 
 
 def kept_days(
@@ -303,14 +309,15 @@ def keep_portfolio(cursor: Cursor, as_of: date, position: int, figures: dict[str
 
 
 def keep_manager(
-    cursor: Cursor, manager_id: UUID, as_of: date, position: int, figures: dict[str, Any]
+    cursor: Cursor, manager_id: UUID, as_of: date, position: int, figures: str
 ) -> None:
-    """Keep a manager's roll-up for a date, computed at a position."""
+    """Keep a manager's roll-up (its JSON text, as a response gives it) for a date, computed
+    at a position."""
     cursor.execute(
         f"INSERT INTO {MANAGER_DAYS} (manager_id, as_of, position, figures) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (manager_id, as_of) DO UPDATE SET position = excluded.position, "
         f"figures = excluded.figures WHERE excluded.position >= {MANAGER_DAYS}.position",
-        (str(manager_id), as_of.isoformat(), position, json.dumps(figures)),
+        (str(manager_id), as_of.isoformat(), position, figures),
     )
 
 

@@ -19,6 +19,7 @@ from projections.models.rollup_days import (
     kept_days,
     kept_plan_days,
     kept_portfolio,
+    kept_text,
     plan_version,
     version,
 )
@@ -123,17 +124,24 @@ class RollupDays:
     def manager(self, manager_id: UUID, as_of: date) -> dict[str, Any]:
         """A manager's roll-up as of a date (``score`` and ``partners``, as JSON gives them),
         over the partnerships they own now: kept, or computed and kept."""
+        figures: dict[str, Any] = json.loads(self.manager_text(manager_id, as_of))
+        return figures
+
+    def manager_text(self, manager_id: UUID, as_of: date) -> str:
+        """``manager``'s roll-up as the JSON object text it is kept as (compact, not ASCII
+        escaped: as a JSON response renders it), so that a read need not decode it."""
         with self.store.reading() as cursor:
             position = version(cursor)
-            found = kept_portfolio(cursor, as_of, manager_id)
+            found = kept_text(cursor, as_of, manager_id)
             if found is not None:
                 return found
             owned = [UUID(p["id"]) for p in partners(cursor, manager_id=manager_id, limit=10**9)]
         score, rows = manager_of(owned, self.partnerships(as_of, owned))
         figures = json.loads(json.dumps({"score": score, "partners": rows}, default=float))
+        text = json.dumps(figures, ensure_ascii=False, separators=(",", ":"))
         with self.store.transaction() as cursor:
-            keep_manager(cursor, manager_id, as_of, position, figures)
-        return dict(figures)
+            keep_manager(cursor, manager_id, as_of, position, text)
+        return text
 
     def _days(
         self, dates: Sequence[date], partner_ids: Sequence[UUID] | None

@@ -1,7 +1,9 @@
-"""Score series: every point equals what the single-date route answers for that date."""
+"""Score series: every point equals what the single-date route answers for that date; a
+manager's roll-up reads the same kept as computed."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import date, timedelta
 
@@ -134,3 +136,22 @@ def test_the_portfolio_series_is_for_leadership(lived: tuple[World, PlanRef]) ->
         assert caller.get("/v1/portfolio/series").status_code == 200
     for caller in (world.manager, world.contact):
         assert caller.get("/v1/portfolio/series").status_code == 403
+
+
+def test_a_managers_roll_up_reads_the_same_computed_and_kept(lived: tuple[World, PlanRef]) -> None:
+    """GET /v1/managers/{id}/accountability answers the kept roll-up's JSON text as kept: the
+    same bytes as the first read (which computes it), rendered as a JSON response renders it."""
+    world, _ = lived
+    as_of = (START.date() + timedelta(days=17)).isoformat()
+    url = f"/v1/managers/{world.manager.id}/accountability?as_of={as_of}"
+    first = world.manager.get(url)
+    again = world.leader.get(url)
+    assert first.status_code == again.status_code == 200
+    assert first.headers["content-type"] == again.headers["content-type"] == "application/json"
+    assert again.content == first.content
+    body = first.json()
+    assert list(body) == ["manager_id", "as_of", "score", "partners"]
+    assert (body["manager_id"], body["as_of"]) == (world.manager.id, as_of)
+    assert body["partners"]
+    rendered = json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    assert first.content == rendered
