@@ -28,7 +28,7 @@ VENDOR = {
 }
 """The package files pages may load, by the name they are served under (``/vendor/NAME``)."""
 
-OWN = {"app.css", "app.js", "forms.css", "forms.js", "swagger-init.js"}
+OWN = {"app.css", "app.js", "forms.css", "forms.js", "admin.css", "swagger-init.js"}
 CACHED = {"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"}
 
 DOCS_CSP = (

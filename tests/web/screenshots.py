@@ -12,6 +12,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, Page
 
+from tests.web.admin_screenshots import admin_pages
 from tests.web.site import DESKTOP, PHONE, Site, a_browser, a_served_demo, signed_in
 
 CHARTS_DRAWN = """() => !document.querySelector('#trend [hx-trigger]')
@@ -89,12 +90,16 @@ def main() -> None:
             check=True,
             capture_output=True,
         )
-        env = {"COUNTERPART_SIGNING_KEY_FILE": str(key)}
+        env = {
+            "COUNTERPART_SIGNING_KEY_FILE": str(key),
+            "COUNTERPART_WEBHOOKS_ALLOW_PRIVATE": "1",  # the admin pages' loopback endpoint
+        }
         with (
             a_served_demo("sqlite", Path(directory), partners=24, managers=3, env=env) as site,
             a_browser() as browser,
         ):
             every_page(browser, site, out)
+            admin_pages(browser, site, out)
 
 
 if __name__ == "__main__":
