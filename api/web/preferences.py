@@ -53,7 +53,8 @@ def preferences_form(services: Services, viewer: Viewer) -> Form:
                 "Takes effect at the next reminder pass.",
                 (
                     Option(
-                        "reminders", "Reminders: an item waits on me (two days before it is due)"
+                        "reminders",
+                        "Reminders: something waits on me (from two days before it is due)",
                     ),
                     Option("digest", "Weekly digest, on Mondays"),
                 ),
