@@ -29,13 +29,21 @@ K = TypeVar("K")
 
 @dataclass(frozen=True)
 class TermsFact:
-    """A metric's terms from a moment on: from a proposal, a revision or an accepted adjustment."""
+    """A metric's terms from a moment on: from a proposal, a revision or an accepted adjustment.
+
+    The name, owner and direction are those of that moment, so that a date's score and history
+    use the metric as it was then. (Facts stored before they were kept here leave them None:
+    the metric's latest ones stand in; ``counterpart projections rebuild`` fills them.)
+    """
 
     recorded_at: datetime
     target: Decimal
     due_date: date
     retired: bool
     event_id: EventId
+    name: str | None = None
+    owner_side: Side | None = None
+    direction: Direction | None = None
 
 
 @dataclass(frozen=True)
@@ -105,6 +113,33 @@ class MetricFacts:
         """
         kept = {slot.report.event_id: slot.report for slot in self.slots.values()}
         return [kept[event_id] for event_id in sorted(kept)]
+
+    def terms_at(self, moment: datetime) -> TermsFact | None:
+        """The terms in force at a moment (None before the metric was proposed)."""
+        current = None
+        for terms in self.terms:
+            if terms.recorded_at > moment:
+                break
+            current = terms
+        return current
+
+    def name_in(self, terms: TermsFact | None) -> str:
+        """The metric's name under these terms."""
+        return terms.name if terms is not None and terms.name is not None else self.name
+
+    def owner_in(self, terms: TermsFact | None) -> Side:
+        """The side that owned the metric under these terms."""
+        return (
+            terms.owner_side
+            if terms is not None and terms.owner_side is not None
+            else self.owner_side
+        )
+
+    def direction_in(self, terms: TermsFact | None) -> Direction:
+        """Which way the target pointed under these terms."""
+        return (
+            terms.direction if terms is not None and terms.direction is not None else self.direction
+        )
 
     def counts(self) -> dict[EventId, int]:
         """How many reports each kept report stands for (its day, its ``as_of``)."""
@@ -305,7 +340,16 @@ class PlanFacts:
             metric.owner_side = spec.owner_side
             metric.direction = spec.direction
         metric.terms.append(
-            TermsFact(event.timestamp, spec.target, spec.due_date, retired=False, event_id=event_id)
+            TermsFact(
+                event.timestamp,
+                spec.target,
+                spec.due_date,
+                retired=False,
+                event_id=event_id,
+                name=spec.name,
+                owner_side=spec.owner_side,
+                direction=spec.direction,
+            )
         )
 
     def _adjusted_terms(self, event: Plan.AdjustmentAccepted, event_id: EventId) -> None:
@@ -320,6 +364,9 @@ class PlanFacts:
                 due_date=due_date if due_date is not None else current.due_date,
                 retired=adjustment.kind is AdjustmentKind.RETIRE,
                 event_id=event_id,
+                name=current.name,
+                owner_side=current.owner_side,
+                direction=current.direction,
             )
         )
 

@@ -14,7 +14,7 @@ from fractions import Fraction
 from typing import Any
 
 from ledger.domain import Side
-from projections.rules.facts import PlanFacts, ReportFact
+from projections.rules.facts import PlanFacts, ReportFact, StanceFact
 from projections.rules.scoring import (
     DELIVERY,
     PROMPT_DAYS,
@@ -23,6 +23,7 @@ from projections.rules.scoring import (
     SideScore,
     end_of_day,
     recorded_on,
+    terms_as_of,
 )
 from projections.rules.text import decimal_text, moment
 
@@ -42,29 +43,37 @@ def side_history(facts: PlanFacts, side_score: SideScore, as_of: date) -> list[d
     """The side's history as of the end of day ``as_of``, oldest first."""
     side = side_score.side
     horizon = end_of_day(as_of)
-    names = {key: metric.name for key, metric in facts.metrics.items()}
     entries = [
         _entry(
             stance.recorded_at,
             STANCES[stance.kind][0],
-            STANCES[stance.kind][1].format(name=repr(names.get(str(stance.subject_id), "?"))),
+            STANCES[stance.kind][1].format(name=repr(_name_then(facts, stance))),
             stance.event_id,
         )
         for stance in facts.stances
         if stance.side is side and stance.recorded_at < horizon
     ]
-    entries += _reports(facts, side, horizon)
+    entries += _reports(facts, side, as_of)
     entries += _derived(side_score)
     entries.sort(key=lambda e: (e["recorded_at"], e["event_position"] or 0))
     return entries
 
 
-def _reports(facts: PlanFacts, side: Side, horizon: datetime) -> list[dict[str, Any]]:
+def _name_then(facts: PlanFacts, stance: StanceFact) -> str:
+    """The name of the metric a stance was taken on, as it was named at that moment."""
+    metric = facts.metrics.get(str(stance.subject_id))
+    return "?" if metric is None else metric.name_in(metric.terms_at(stance.recorded_at))
+
+
+def _reports(facts: PlanFacts, side: Side, as_of: date) -> list[dict[str, Any]]:
     """Reported on time (recorded within grace_days of its as_of date) or late: one entry per
-    metric, recorded day and kind, naming the day's last such report and how many there were."""
+    metric (as it was on ``as_of``), recorded day and kind, naming the day's last such report
+    and how many there were."""
+    horizon = end_of_day(as_of)
     entries = []
     for metric in facts.metrics.values():
-        if metric.owner_side is not side:
+        terms = terms_as_of(metric, as_of)
+        if terms is None or metric.owner_in(terms) is not side:
             continue
         counts = metric.counts()
         groups: dict[tuple[date, str], tuple[ReportFact, int]] = {}
@@ -79,7 +88,7 @@ def _reports(facts: PlanFacts, side: Side, horizon: datetime) -> list[dict[str, 
         for (day, kind), (report, count) in groups.items():
             lag = (day - report.as_of).days
             summary = (
-                f"reported {decimal_text(report.value)} on {metric.name!r} as of "
+                f"reported {decimal_text(report.value)} on {metric.name_in(terms)!r} as of "
                 f"{report.as_of.isoformat()}, {lag} day(s) later"
             )
             if count > 1:

@@ -158,7 +158,7 @@ def live_metrics(facts: PlanFacts, side: Side, as_of: date) -> list[tuple[Metric
     live = []
     for metric in facts.metrics.values():
         terms = terms_as_of(metric, as_of)
-        if metric.owner_side is side and terms is not None and not terms.retired:
+        if terms is not None and metric.owner_in(terms) is side and not terms.retired:
             live.append((metric, terms))
     return live
 
@@ -185,12 +185,12 @@ def delivery(facts: PlanFacts, side: Side, as_of: date) -> Component:
             continue
         report = deciding_report(metric, terms, facts.grace_days, as_of)
         value = report.value if report else None
-        achieved = attainment(metric.direction, terms.target, value)
+        achieved = attainment(metric.direction_in(terms), terms.target, value)
         values.append(achieved)
         items.append(
             {
                 "metric_id": str(metric.metric_id),
-                "name": metric.name,
+                "name": metric.name_in(terms),
                 "target": str(terms.target),
                 "due_date": terms.due_date.isoformat(),
                 "value": None if value is None else str(value),
@@ -342,13 +342,16 @@ def pace(metric: MetricFacts, facts: PlanFacts, as_of: date) -> Pace | None:
         return None
     if as_of > terms.due_date:
         report = deciding_report(metric, terms, facts.grace_days, as_of)
-        achieved = attainment(metric.direction, terms.target, report.value if report else None)
+        direction = metric.direction_in(terms)
+        achieved = attainment(direction, terms.target, report.value if report else None)
         return Pace.MET if achieved == 1 else Pace.MISSED
     expected = Fraction((as_of - activated).days + 1, (terms.due_date - activated).days + 1)
     expected = min(Fraction(1), max(Fraction(0), expected))
     recorded = [r for r in metric.reports if recorded_on(r.recorded_at) <= as_of]
     latest = max(recorded, key=lambda r: (r.as_of, r.event_id), default=None)
-    achieved = attainment(metric.direction, terms.target, latest.value if latest else None)
+    achieved = attainment(
+        metric.direction_in(terms), terms.target, latest.value if latest else None
+    )
     if achieved >= expected:
         return Pace.ON_TRACK
     if achieved >= Fraction(3, 4) * expected:

@@ -564,7 +564,8 @@ PROPERTY_SETTINGS = settings(
 def test_the_score_as_of_a_date_depends_only_on_events_recorded_by_then(
     script: Script, offsets: list[int]
 ) -> None:
-    """The score as of T from all events equals the one from the events recorded by T."""
+    """The score as of T from all events equals the one from the events recorded by T, and so
+    does each side's history (its words too: a metric renamed later keeps its name of then)."""
     life = Life(script)
     events = life.positioned
     share = 100 * life.accepted // (life.accepted + life.refused)
@@ -577,8 +578,13 @@ def test_the_score_as_of_a_date_depends_only_on_events_recorded_by_then(
         if facts_then is None:
             assert all_none(from_all)
             continue
-        diffs = differences(from_all, score(facts_then, day))
+        then = score(facts_then, day)
+        diffs = differences(from_all, then)
         assert not diffs, f"as of {day}, all events vs those recorded by then: {diffs}"
+        for side in Side:
+            assert side_history(facts_all, from_all.sides[side], day) == side_history(
+                facts_then, then.sides[side], day
+            ), f"{side.value} history as of {day}"
 
 
 @PROPERTY_SETTINGS
