@@ -127,14 +127,17 @@ MANAGERS_IN_A_LIST = 500
 """Up to this many managers are offered as a list; beyond, the form asks for a manager's id."""
 
 
-def manager_field(services: Services, label: str, hint: str | None = None) -> Field:
-    """Choose a channel manager: a list of them by name (their id, when there are very many)."""
+def manager_field(
+    services: Services, label: str, hint: str | None = None, chosen: str | None = None
+) -> Field:
+    """Choose a channel manager: a list of them by name (their id, when there are very many);
+    ``chosen`` is selected first (else the first by name)."""
     with services.reading() as cursor:
         found = actors_in_role(cursor, "manager", limit=MANAGERS_IN_A_LIST + 1)
     if len(found) > MANAGERS_IN_A_LIST:
         return Field("manager_id", label, "text", "", True, "The manager's id, from Actors.")
     options = tuple(Option(m["id"], f"{m['name']} ({m['email']})") for m in found)
-    value = options[0].value if options else ""
+    value = chosen or (options[0].value if options else "")
     return Field("manager_id", label, "select", value, True, hint, options, ("manager",))
 
 
@@ -160,7 +163,7 @@ def reassign_form(services: Services, partner: dict[str, Any]) -> Form:
         f"/admin/partners/{partner['id']}/manager",
         "Reassign",
         f"Hand “{partner['name']}” to another manager",
-        (manager_field(services, "New manager"),),
+        (manager_field(services, "New manager", None, partner["manager_id"]),),
         "The new manager sees and acts for the vendor side from now on; the previous manager "
         "no longer does. The plans, their history and their scores stay as they are.",
         open=True,

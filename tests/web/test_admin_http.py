@@ -244,6 +244,7 @@ def test_reassigning_a_manager_hands_the_partnership_over_once(
     ).json()
     path = f"/admin/partners/{partner['id']}/manager"
     form = admin.forms(path)["reassign"]
+    assert form.values["manager_id"] == [world.manager.id]  # the current manager, selected
     before = world.head()
     same = admin.send(form.action, form.filled(manager_id=world.manager.id))
     assert same.status_code == 409
