@@ -38,6 +38,7 @@ from ledger.domain import (
 )
 from ledger.settings import Settings
 from ledger.upgrade import upgrade
+from tests.support import shortcuts
 
 # Python puts a script's own directory first on sys.path, so from bench/projections.py
 # `import projections` would find that script instead of the package. The repository root goes
@@ -132,12 +133,17 @@ class ActivePlan:
 
 def a_cast(app: Counterpart) -> Cast:
     """Register an admin, a manager, a partner and its contact through the application."""
-    admin, _ = app.register_actor(name="Ada Admin", email="ada@vendor.example", role=Role.ADMIN)
-    manager, token = app.register_actor(
-        name="Max Manager", email="max@vendor.example", role=Role.MANAGER, by=admin.id
+    admin, _ = shortcuts.register_actor(
+        app, name="Ada Admin", email="ada@vendor.example", role=Role.ADMIN
     )
-    partner = app.register_partner(name="Acme Networks", manager_id=manager.id, by=admin.id)
-    contact, _ = app.register_actor(
+    manager, token = shortcuts.register_actor(
+        app, name="Max Manager", email="max@vendor.example", role=Role.MANAGER, by=admin.id
+    )
+    partner = shortcuts.register_partner(
+        app, name="Acme Networks", manager_id=manager.id, by=admin.id
+    )
+    contact, _ = shortcuts.register_actor(
+        app,
         name="Pat Partner",
         email="pat@acme.example",
         role=Role.PARTNER,
@@ -166,7 +172,8 @@ def an_active_plan(
             replace(ours_spec, due_date=due),
             replace(theirs_spec, due_date=due),
         )
-    plan = app.draft_plan(
+    plan = shortcuts.draft_plan(
+        app,
         partner_id=cast.partner,
         title="FY2026 joint plan",
         period_start=period[0],
@@ -174,14 +181,14 @@ def an_active_plan(
         objectives=["Grow qualified pipeline"],
         actor_id=cast.manager,
     )
-    _, ours = app.propose_metric(plan.id, ours_spec, actor_id=cast.manager)
-    _, theirs = app.propose_metric(plan.id, theirs_spec, actor_id=cast.contact)
-    app.agree_metric(plan.id, ours, actor_id=cast.contact)
-    app.agree_metric(plan.id, theirs, actor_id=cast.manager)
-    app.commit(plan.id, actor_id=cast.manager)
+    _, ours = shortcuts.propose_metric(app, plan.id, ours_spec, actor_id=cast.manager)
+    _, theirs = shortcuts.propose_metric(app, plan.id, theirs_spec, actor_id=cast.contact)
+    shortcuts.agree_metric(app, plan.id, ours, actor_id=cast.contact)
+    shortcuts.agree_metric(app, plan.id, theirs, actor_id=cast.manager)
+    shortcuts.commit(app, plan.id, actor_id=cast.manager)
     if clock is not None:
         clock.advance(STEP)
-    app.commit(plan.id, actor_id=cast.contact)
+    shortcuts.commit(app, plan.id, actor_id=cast.contact)
     return ActivePlan(plan_id=plan.id, metric_id=ours)
 
 
@@ -190,7 +197,8 @@ def report_once(
 ) -> Plan:
     """One ``report_progress`` command by the manager, one minute after the previous one."""
     today = clock.advance(STEP).date()
-    return app.report_progress(
+    return shortcuts.report_progress(
+        app,
         plan.plan_id,
         plan.metric_id,
         value=Decimal(n % 40),
@@ -456,8 +464,13 @@ def in_process(settings: Settings, fixture: Fixture, commands: int) -> Sample:
         for n in range(commands):
             plan_id, metric_id = fixture.plans[n % len(fixture.plans)]
             began = time.perf_counter()
-            app.report_progress(
-                plan_id, metric_id, value=Decimal(n % 40), as_of=today, actor_id=fixture.manager
+            shortcuts.report_progress(
+                app,
+                plan_id,
+                metric_id,
+                value=Decimal(n % 40),
+                as_of=today,
+                actor_id=fixture.manager,
             )
             sample.latencies.append(time.perf_counter() - began)
         sample.wall = time.perf_counter() - started

@@ -39,6 +39,7 @@ from peer import LUA_PLAIN, ROOT, Rates, lua, uvicorn, wrk
 from ledger.application import Counterpart
 from ledger.domain import Role
 from ledger.settings import Settings
+from tests.support import shortcuts
 
 EXTRA = (0, 300, 1_500)
 GROWTH_GOAL = 0.8
@@ -54,7 +55,8 @@ def a_portfolio(settings: Settings) -> tuple[dict[int, UUID], str]:
         today = datetime.now(UTC).date()
         for (plan_id, metric_id), extra in zip(fixture.plans, EXTRA, strict=True):
             for n in range(extra):
-                app.report_progress(
+                shortcuts.report_progress(
+                    app,
                     plan_id,
                     metric_id,
                     value=Decimal(n % 40),
@@ -124,8 +126,8 @@ def leader_token(settings: Settings) -> str:
     """A leader's token (registered by the operator, as ``counterpart actors add`` does)."""
     app = Counterpart(settings)
     try:
-        _, token = app.register_actor(
-            name=f"Lee Leader {time.time_ns()}", email="lee@vendor.example", role=Role.LEADER
+        _, token = shortcuts.register_actor(
+            app, name=f"Lee Leader {time.time_ns()}", email="lee@vendor.example", role=Role.LEADER
         )
         return token
     finally:

@@ -46,6 +46,7 @@ from api.app import create_app
 from api.deps import Command, Result, get_principal
 from api.reads import plan_result
 from ledger.settings import Settings
+from tests.support import shortcuts
 
 Message = MutableMapping[str, Any]
 Call = tuple[str, str, dict[str, str], bytes]
@@ -76,7 +77,8 @@ def bare_progress_route(path: str) -> Route:
             )
 
             def action() -> Result:
-                plan = services.app.report_progress(
+                plan = shortcuts.report_progress(
+                    services.app,
                     plan_id,
                     metric_id,
                     value=body.value,

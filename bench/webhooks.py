@@ -47,6 +47,7 @@ from projections.runtime.registry import all_projections
 from projections.runtime.runner import Runner
 from projections.runtime.store import open_store
 from projections.runtime.webhook_sender import WebhookSender
+from tests.support import shortcuts
 
 ROOT = Path(__file__).resolve().parents[1]
 PLANS = 20
@@ -122,8 +123,13 @@ def throughput(settings: Settings, events: int) -> None:
         today = datetime.now(UTC).date()
         for n in range(events):
             plan_id, metric_id = fixture.plans[n % PLANS]
-            app.report_progress(
-                plan_id, metric_id, value=Decimal(n % 40), as_of=today, actor_id=fixture.manager
+            shortcuts.report_progress(
+                app,
+                plan_id,
+                metric_id,
+                value=Decimal(n % 40),
+                as_of=today,
+                actor_id=fixture.manager,
             )
         runner = Runner(app, store, all_projections(app))
         runner.catch_up()
@@ -186,8 +192,13 @@ def lag(settings: Settings, rate: float, seconds: float) -> float:
         started = time.perf_counter()
         for n in range(count):
             plan_id, metric_id = fixture.plans[n % len(fixture.plans)]
-            app.report_progress(
-                plan_id, metric_id, value=Decimal(n % 40), as_of=today, actor_id=fixture.manager
+            shortcuts.report_progress(
+                app,
+                plan_id,
+                metric_id,
+                value=Decimal(n % 40),
+                as_of=today,
+                actor_id=fixture.manager,
             )
             recorded[app.last_saved_position()] = time.time()
             pause = started + (n + 1) * interval - time.perf_counter()

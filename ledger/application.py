@@ -39,7 +39,6 @@ from ledger.idempotency import Kept, KeyReused, Recorded
 from ledger.integrity import ChainStore, chain_store
 from ledger.persistence import library_env
 from ledger.settings import Settings
-from ledger.shortcuts import Shortcuts
 from ledger.transcodings import register_all
 
 A = TypeVar("A", bound=LedgerAggregate)
@@ -53,7 +52,7 @@ LIBRARY_ATTEMPTS = 10
 error; each try waits at most this fraction of the connect timeout for a connection."""
 
 
-class Counterpart(Shortcuts, Application[UUID]):
+class Counterpart(Application[UUID]):
     """The ledger of mutual accountability: actors, partners and their plans."""
 
     name = "counterpart"

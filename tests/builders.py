@@ -22,6 +22,7 @@ from ledger.domain import (
     Role,
     Side,
 )
+from tests.support import shortcuts
 
 PERIOD_START = date(2026, 1, 5)
 PERIOD_END = date(2026, 4, 4)
@@ -196,19 +197,23 @@ class World:
 
 def a_world(app: Counterpart, clock: SimulatedClock) -> World:
     """Register an admin, two managers, two partners with a contact each, and a leader."""
-    admin, _ = app.register_actor(name="Ada Admin", email="ada@vendor.example", role=Role.ADMIN)
+    admin, _ = shortcuts.register_actor(
+        app, name="Ada Admin", email="ada@vendor.example", role=Role.ADMIN
+    )
 
     def actor(name: str, role: Role, partner: UUID | None = None) -> UUID:
         email = name.lower().replace(" ", ".") + "@example.com"
-        registered, _ = app.register_actor(
-            name=name, email=email, role=role, partner_id=partner, by=admin.id
+        registered, _ = shortcuts.register_actor(
+            app, name=name, email=email, role=role, partner_id=partner, by=admin.id
         )
         return registered.id
 
     manager = actor("Max Manager", Role.MANAGER)
     other_manager = actor("Olga Manager", Role.MANAGER)
-    partner = app.register_partner(name="Acme Networks", manager_id=manager, by=admin.id).id
-    other = app.register_partner(name="Globex", manager_id=other_manager, by=admin.id).id
+    partner = shortcuts.register_partner(
+        app, name="Acme Networks", manager_id=manager, by=admin.id
+    ).id
+    other = shortcuts.register_partner(app, name="Globex", manager_id=other_manager, by=admin.id).id
     return World(
         app=app,
         clock=clock,
@@ -225,19 +230,24 @@ def a_world(app: Counterpart, clock: SimulatedClock) -> World:
 def an_active_plan_in(world: World) -> tuple[UUID, Metrics]:
     """A stored plan of the world's partnership, agreed and committed by both sides."""
     app = world.app
-    plan = app.draft_plan(
+    plan = shortcuts.draft_plan(
+        app,
         partner_id=world.partner,
         title="Q1 2026 joint plan",
         period_start=PERIOD_START,
         period_end=PERIOD_END,
         actor_id=world.manager,
     )
-    _, vendor_metric = app.propose_metric(plan.id, vendor_terms(), actor_id=world.manager)
-    _, partner_metric = app.propose_metric(plan.id, partner_terms(), actor_id=world.contact)
-    app.agree_metric(plan.id, vendor_metric, actor_id=world.contact)
-    app.agree_metric(plan.id, partner_metric, actor_id=world.manager)
-    app.commit(plan.id, actor_id=world.manager)
-    app.commit(plan.id, actor_id=world.contact)
+    _, vendor_metric = shortcuts.propose_metric(
+        app, plan.id, vendor_terms(), actor_id=world.manager
+    )
+    _, partner_metric = shortcuts.propose_metric(
+        app, plan.id, partner_terms(), actor_id=world.contact
+    )
+    shortcuts.agree_metric(app, plan.id, vendor_metric, actor_id=world.contact)
+    shortcuts.agree_metric(app, plan.id, partner_metric, actor_id=world.manager)
+    shortcuts.commit(app, plan.id, actor_id=world.manager)
+    shortcuts.commit(app, plan.id, actor_id=world.contact)
     return plan.id, Metrics(vendor=vendor_metric, partner=partner_metric)
 
 

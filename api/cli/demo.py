@@ -11,6 +11,7 @@ from eventsourcing.persistence import Recording
 from api.cli.actors import signin_url
 from api.cli.common import SERVER_URL, STATE, catch_up, echo_json, fail, progress, refusals, running
 from ledger.application import Counterpart
+from ledger.commands import IssueToken
 from ledger.demo import DEMO_DAYS, PRINTED, DemoActor, demo_clock, load_demo
 from projections.models.directory import Directory, actors
 from projections.runtime.registry import all_projections
@@ -187,7 +188,7 @@ def fresh_tokens(app: Counterpart, store: ReadStore) -> list[DemoActor]:
                     found[role] = DemoActor(role, UUID(row["id"]), row["name"], row["email"], "")
             after = page[-1]["id"]
     return [
-        DemoActor(a.role, a.id, a.name, a.email, app.issue_token(a.id))
+        DemoActor(a.role, a.id, a.name, a.email, app.handle(IssueToken(a.id)).result)
         for role in PRINTED.values()
         if (a := found.get(role)) is not None
     ]

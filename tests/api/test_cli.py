@@ -27,6 +27,7 @@ from projections.runtime.registry import all_projections
 from projections.runtime.runner import Runner
 from projections.runtime.store import open_store
 from tests.builders import a_world, an_active_plan_in
+from tests.support import shortcuts
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -366,8 +367,13 @@ def test_history_and_score_show_a_plans_events_and_accountability(
     w = a_world(app, clock)
     plan_id, metrics = an_active_plan_in(w)
     w.days(20)
-    app.report_progress(
-        plan_id, metrics.partner, value=Decimal(7), as_of=clock.now().date(), actor_id=w.contact
+    shortcuts.report_progress(
+        app,
+        plan_id,
+        metrics.partner,
+        value=Decimal(7),
+        as_of=clock.now().date(),
+        actor_id=w.contact,
     )
     app.close()
     events = json.loads(invoke(settings, "history", str(plan_id), "--json").stdout)

@@ -25,6 +25,7 @@ from projections.runtime.registry import all_projections
 from projections.runtime.runner import Positioned, Runner
 from projections.runtime.store import ReadStore, open_store
 from tests.conftest import BACKENDS, a_fresh_ledger
+from tests.support import shortcuts
 
 SMALL = len(PROFILES)  # one partnership per profile
 
@@ -233,7 +234,7 @@ def test_the_defaults_load_24_partners_over_3_managers_quickly_and_the_same_seed
 
 def test_the_demo_loads_only_into_an_empty_ledger(app: Counterpart, clock: SimulatedClock) -> None:
     """Anything in the ledger: refused, and nothing more is stored."""
-    app.register_actor(name="Ada Admin", email="ada@vendor.example", role=Role.ADMIN)
+    shortcuts.register_actor(app, name="Ada Admin", email="ada@vendor.example", role=Role.ADMIN)
     head = app.recorder.max_notification_id()
     with pytest.raises(ValueError, match="empty ledger"):
         load_demo(app, clock, partners=1)
@@ -258,7 +259,7 @@ def test_fresh_tokens_find_no_demo_actors_in_a_ledger_without_a_demo(
     app: Counterpart, settings: Settings
 ) -> None:
     """A ledger with data but no demo actors: no tokens, none issued."""
-    app.register_actor(name="Lee Leader", email="lee@vendor.example", role=Role.LEADER)
+    shortcuts.register_actor(app, name="Lee Leader", email="lee@vendor.example", role=Role.LEADER)
     head = app.recorder.max_notification_id()
     store = open_store(settings)
     try:

@@ -25,6 +25,7 @@ from ledger.domain import Role
 from ledger.settings import Settings
 from tests.api.world import partner_metric, vendor_metric
 from tests.reliability.conftest import Server
+from tests.support import shortcuts
 
 GENERATOR = Path(sys.executable).parent.parent / "generator" / "bin" / "openapi-python-client"
 """Installed by `make test` in a virtual environment of its own (it pins an older typer)."""
@@ -84,8 +85,8 @@ def test_a_generated_client_runs_a_plan_from_draft_to_close(
     the scores and close — all through the generated functions, against a real server."""
     ledger = Counterpart(settings)
     try:
-        _, admin_token = ledger.register_actor(
-            name="Ada Admin", email="ada@vendor.example", role=Role.ADMIN
+        _, admin_token = shortcuts.register_actor(
+            ledger, name="Ada Admin", email="ada@vendor.example", role=Role.ADMIN
         )
     finally:
         ledger.close()

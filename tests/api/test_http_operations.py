@@ -33,6 +33,7 @@ from tests.api.world import (
     with_proposed_metrics,
 )
 from tests.conftest import START
+from tests.support import shortcuts
 
 
 def samples(text: str, name: str) -> dict[tuple[tuple[str, str], ...], float]:
@@ -329,7 +330,8 @@ def test_a_command_that_keeps_losing_a_race_is_told_to_re_read_and_retry(
         try:
 
             def rival_reports() -> None:
-                rival.report_progress(
+                shortcuts.report_progress(
+                    rival,
                     UUID(plan.id),
                     UUID(plan.partner_metric),
                     value=Decimal(1),

@@ -44,6 +44,7 @@ from ledger.clock import SimulatedClock
 from ledger.domain import Role
 from ledger.settings import Settings
 from tests.conftest import START
+from tests.support import shortcuts
 
 BASE_URL = "http://testserver"
 EXAMPLES_PER_OPERATION = 25
@@ -317,8 +318,8 @@ def fuzz_every_operation(client: TestClient, world: World) -> list[str]:
 def client(settings: Settings, clock: SimulatedClock) -> Iterator[tuple[TestClient, str]]:
     """The app with its lifespan running, and the token of an admin made at the command line."""
     bootstrap = Counterpart(settings, clock)
-    _, token = bootstrap.register_actor(
-        name="Ada Admin", email="ada@vendor.example", role=Role.ADMIN
+    _, token = shortcuts.register_actor(
+        bootstrap, name="Ada Admin", email="ada@vendor.example", role=Role.ADMIN
     )
     bootstrap.close()
     app = create_app(settings, server=ServerSettings(poll_interval=0.05), clock=clock)

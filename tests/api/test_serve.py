@@ -12,6 +12,7 @@ import httpx
 from ledger.application import Counterpart
 from ledger.domain import Role
 from ledger.settings import Settings
+from tests.support import shortcuts
 from tests.support.loopback import serving
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,7 +23,9 @@ def test_serve_answers_over_http_and_logs_one_json_line_per_request(
 ) -> None:
     """Health, an authenticated call with a request id, one log line each, clean SIGTERM."""
     app = Counterpart(settings)
-    admin, token = app.register_actor(name="Ada", email="ada@vendor.example", role=Role.ADMIN)
+    admin, token = shortcuts.register_actor(
+        app, name="Ada", email="ada@vendor.example", role=Role.ADMIN
+    )
     app.close()
     log = (tmp_path / "server.log").open("w+")
 

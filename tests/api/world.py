@@ -18,6 +18,7 @@ from ledger.clock import SimulatedClock
 from ledger.domain import Role
 from ledger.integrity import Signer
 from ledger.settings import Settings
+from tests.support import shortcuts
 
 PERIOD_START = date(2026, 1, 5)
 PERIOD_END = date(2026, 4, 4)
@@ -209,8 +210,8 @@ def a_world(client: TestClient, settings: Settings, clock: SimulatedClock) -> Wo
     """Bootstrap an admin as the command line does, then register everyone else by HTTP."""
     ledger = Counterpart(settings, clock)
     try:
-        actor, token = ledger.register_actor(
-            name="Ada Admin", email="ada@vendor.example", role=Role.ADMIN
+        actor, token = shortcuts.register_actor(
+            ledger, name="Ada Admin", email="ada@vendor.example", role=Role.ADMIN
         )
     finally:
         ledger.close()

@@ -21,6 +21,7 @@ from ledger.domain import (
 from ledger.settings import Settings
 from ledger.tokens import hash_token
 from tests.builders import PERIOD_END, PERIOD_START, a_world, an_active_plan_in
+from tests.support import shortcuts
 
 
 def stored_bytes(app: Counterpart) -> bytes:
@@ -39,7 +40,8 @@ def test_unknown_ids_and_ids_of_other_aggregates_are_not_found(
     with pytest.raises(NotFound, match="plan"):
         app.get_plan(w.manager)
     with pytest.raises(NotFound, match="partner"):
-        app.draft_plan(
+        shortcuts.draft_plan(
+            app,
             partner_id=w.manager,
             title="T",
             period_start=PERIOD_START,
@@ -56,7 +58,8 @@ def test_a_stale_expected_version_is_refused_and_stores_nothing(
     plan_id, metrics = an_active_plan_in(w)
     version = app.get_plan(plan_id).version
     with pytest.raises(VersionMismatch) as raised:
-        app.report_progress(
+        shortcuts.report_progress(
+            app,
             plan_id,
             metrics.partner,
             value=Decimal(1),
@@ -66,7 +69,8 @@ def test_a_stale_expected_version_is_refused_and_stores_nothing(
         )
     assert (raised.value.expected, raised.value.actual) == (version - 1, version)
     assert app.get_plan(plan_id).version == version
-    plan = app.report_progress(
+    plan = shortcuts.report_progress(
+        app,
         plan_id,
         metrics.partner,
         value=Decimal(1),
@@ -79,8 +83,8 @@ def test_a_stale_expected_version_is_refused_and_stores_nothing(
 
 def test_tokens_are_stored_only_as_hashes(app: Counterpart, clock: SimulatedClock) -> None:
     """Neither the first token nor a later one appears in the stored events; hashes do."""
-    admin, first = app.register_actor(name="Ada", email="ada@v.example", role=Role.ADMIN)
-    second = app.issue_token(admin.id, by=admin.id)
+    admin, first = shortcuts.register_actor(app, name="Ada", email="ada@v.example", role=Role.ADMIN)
+    second = shortcuts.issue_token(app, admin.id, by=admin.id)
     raw = stored_bytes(app)
     assert first.encode() not in raw
     assert second.encode() not in raw
@@ -88,7 +92,7 @@ def test_tokens_are_stored_only_as_hashes(app: Counterpart, clock: SimulatedCloc
     reloaded = app.get_actor(admin.id)
     assert reloaded.holds(hash_token(first))
     assert reloaded.holds(hash_token(second))
-    app.revoke_tokens(admin.id, by=admin.id)
+    shortcuts.revoke_tokens(app, admin.id, by=admin.id)
     assert not app.get_actor(admin.id).holds(hash_token(first))
 
 
@@ -96,7 +100,7 @@ def test_the_first_admin_is_registered_by_the_operator(
     app: Counterpart, clock: SimulatedClock
 ) -> None:
     """With no registering admin the event names the operator."""
-    admin, _ = app.register_actor(name="Ada", email="ada@v.example", role=Role.ADMIN)
+    admin, _ = shortcuts.register_actor(app, name="Ada", email="ada@v.example", role=Role.ADMIN)
     (registered, _issued) = app.events.get(admin.id)
     assert registered.actor == OPERATOR
 
@@ -105,14 +109,19 @@ def test_a_partner_contact_names_an_existing_partner(
     app: Counterpart, clock: SimulatedClock
 ) -> None:
     """An unknown partner_id is invalid input, and nothing is stored."""
-    admin, _ = app.register_actor(name="Ada", email="ada@v.example", role=Role.ADMIN)
+    admin, _ = shortcuts.register_actor(app, name="Ada", email="ada@v.example", role=Role.ADMIN)
     before = app.recorder.max_notification_id()
     with pytest.raises(InvalidInput, match="no partner"):
-        app.register_actor(
-            name="Pat", email="pat@p.example", role=Role.PARTNER, partner_id=uuid4(), by=admin.id
+        shortcuts.register_actor(
+            app,
+            name="Pat",
+            email="pat@p.example",
+            role=Role.PARTNER,
+            partner_id=uuid4(),
+            by=admin.id,
         )
     with pytest.raises(InvalidInput, match="manager_id"):
-        app.register_partner(name="Acme", manager_id=uuid4(), by=admin.id)
+        shortcuts.register_partner(app, name="Acme", manager_id=uuid4(), by=admin.id)
     assert app.recorder.max_notification_id() == before
 
 
@@ -124,11 +133,19 @@ def test_review_attendees_must_exist_and_be_parties_or_leaders(
     plan_id, _ = an_active_plan_in(w)
     today = clock.now().date()
     with pytest.raises(InvalidInput, match="attendee_ids"):
-        app.record_review(plan_id, held_on=today, attendee_ids=[uuid4()], actor_id=w.manager)
+        shortcuts.record_review(
+            app, plan_id, held_on=today, attendee_ids=[uuid4()], actor_id=w.manager
+        )
     with pytest.raises(InvalidInput, match="cannot attend"):
-        app.record_review(plan_id, held_on=today, attendee_ids=[w.outsider], actor_id=w.manager)
-    plan, review_id = app.record_review(
-        plan_id, held_on=today, attendee_ids=[w.leader, w.contact, w.leader], actor_id=w.manager
+        shortcuts.record_review(
+            app, plan_id, held_on=today, attendee_ids=[w.outsider], actor_id=w.manager
+        )
+    plan, review_id = shortcuts.record_review(
+        app,
+        plan_id,
+        held_on=today,
+        attendee_ids=[w.leader, w.contact, w.leader],
+        actor_id=w.manager,
     )
     assert [a.id for a in plan.reviews[0].attendees] == [w.leader, w.contact]
     assert plan.reviews[0].id == review_id
@@ -137,7 +154,8 @@ def test_review_attendees_must_exist_and_be_parties_or_leaders(
 def test_only_parties_act_through_the_application(app: Counterpart, clock: SimulatedClock) -> None:
     """Another partnership's contact and manager, and a leader, cannot commit to the plan."""
     w = a_world(app, clock)
-    plan = app.draft_plan(
+    plan = shortcuts.draft_plan(
+        app,
         partner_id=w.partner,
         title="T",
         period_start=PERIOD_START,
@@ -146,7 +164,7 @@ def test_only_parties_act_through_the_application(app: Counterpart, clock: Simul
     )
     for stranger in (w.outsider, w.other_manager, w.leader, w.admin):
         with pytest.raises(NotAParty):
-            app.commit(plan.id, actor_id=stranger)
+            shortcuts.commit(app, plan.id, actor_id=stranger)
     assert app.get_plan(plan.id).version == 1
 
 
@@ -156,14 +174,14 @@ def test_reassigning_a_partner_hands_its_plans_to_the_new_manager(
     """The previous manager can no longer act; the new one can."""
     w = a_world(app, clock)
     plan_id, metrics = an_active_plan_in(w)
-    app.reassign_manager(w.partner, manager_id=w.other_manager, by=w.admin)
+    shortcuts.reassign_manager(app, w.partner, manager_id=w.other_manager, by=w.admin)
     today = clock.now().date()
     with pytest.raises(NotAParty):
-        app.report_progress(
-            plan_id, metrics.vendor, value=Decimal(1), as_of=today, actor_id=w.manager
+        shortcuts.report_progress(
+            app, plan_id, metrics.vendor, value=Decimal(1), as_of=today, actor_id=w.manager
         )
-    plan = app.report_progress(
-        plan_id, metrics.vendor, value=Decimal(1), as_of=today, actor_id=w.other_manager
+    plan = shortcuts.report_progress(
+        app, plan_id, metrics.vendor, value=Decimal(1), as_of=today, actor_id=w.other_manager
     )
     latest = plan.metric(metrics.vendor).latest
     assert latest is not None
@@ -189,12 +207,18 @@ def test_recorded_times_never_run_backwards_within_a_plan(
     w = a_world(app, clock)
     plan_id, metrics = an_active_plan_in(w)
     clock.advance(timedelta(days=3))
-    app.report_progress(
-        plan_id, metrics.partner, value=Decimal(1), as_of=clock.now().date(), actor_id=w.contact
+    shortcuts.report_progress(
+        app,
+        plan_id,
+        metrics.partner,
+        value=Decimal(1),
+        as_of=clock.now().date(),
+        actor_id=w.contact,
     )
     last = app.get_plan(plan_id).modified_on
     behind = Counterpart(settings, BackwardsClock(last - timedelta(hours=5)))
-    plan = behind.report_progress(
+    plan = shortcuts.report_progress(
+        behind,
         plan_id,
         metrics.partner,
         value=Decimal(2),

@@ -13,6 +13,7 @@ from ledger.clock import SimulatedClock
 from ledger.domain import ConcurrencyConflict, Plan
 from ledger.settings import Settings
 from tests.builders import a_world, an_active_plan_in
+from tests.support import shortcuts
 
 
 def test_of_two_writers_saving_the_same_version_exactly_one_succeeds(
@@ -63,7 +64,8 @@ def test_concurrent_commands_either_land_once_or_conflict_and_store_nothing(
         for _ in range(rounds):
             barrier.wait()
             try:
-                app.report_progress(
+                shortcuts.report_progress(
+                    app,
                     plan_id,
                     metrics.partner,
                     value=Decimal(1),

@@ -17,6 +17,7 @@ from ledger.domain import (
     Side,
 )
 from tests.builders import DUE, PERIOD_END, PERIOD_START, a_world, partner_terms, vendor_terms
+from tests.support import shortcuts
 
 
 def test_a_plans_whole_life_records_exactly_the_expected_events(
@@ -27,7 +28,8 @@ def test_a_plans_whole_life_records_exactly_the_expected_events(
     w = a_world(app, clock)
     m, p = w.manager, w.contact
 
-    plan = app.draft_plan(
+    plan = shortcuts.draft_plan(
+        app,
         partner_id=w.partner,
         title="Q1 2026 joint plan",
         period_start=PERIOD_START,
@@ -37,30 +39,36 @@ def test_a_plans_whole_life_records_exactly_the_expected_events(
         request_id="r-draft",
     )
     plan_id = plan.id
-    _, sessions = app.propose_metric(plan_id, vendor_terms(), actor_id=m)
+    _, sessions = shortcuts.propose_metric(app, plan_id, vendor_terms(), actor_id=m)
     w.days(1)
-    _, opps = app.propose_metric(plan_id, partner_terms(target=Decimal(25)), actor_id=p)
-    _, escalations = app.propose_metric(
+    _, opps = shortcuts.propose_metric(app, plan_id, partner_terms(target=Decimal(25)), actor_id=p)
+    _, escalations = shortcuts.propose_metric(
+        app,
         plan_id,
         partner_terms(name="Escalations", direction=Direction.AT_MOST, target=Decimal(3)),
         actor_id=p,
     )
     w.days(1)
-    app.revise_metric(plan_id, opps, partner_terms(target=Decimal(20)), actor_id=m)
-    app.agree_metric(plan_id, escalations, actor_id=m)
+    shortcuts.revise_metric(app, plan_id, opps, partner_terms(target=Decimal(20)), actor_id=m)
+    shortcuts.agree_metric(app, plan_id, escalations, actor_id=m)
     w.days(1)
-    app.agree_metric(plan_id, sessions, actor_id=p)
-    app.agree_metric(plan_id, opps, actor_id=p)
-    app.commit(plan_id, actor_id=p)
+    shortcuts.agree_metric(app, plan_id, sessions, actor_id=p)
+    shortcuts.agree_metric(app, plan_id, opps, actor_id=p)
+    shortcuts.commit(app, plan_id, actor_id=p)
     w.days(1)
-    plan = app.commit(plan_id, actor_id=m)
+    plan = shortcuts.commit(app, plan_id, actor_id=m)
     assert plan.status is PlanStatus.ACTIVE
     activated_on = clock.now().date()
 
     w.days(13)  # on time, inside the first reporting window
-    app.report_progress(plan_id, sessions, value=Decimal(1), as_of=clock.now().date(), actor_id=m)
-    app.report_progress(plan_id, opps, value=Decimal(6), as_of=clock.now().date(), actor_id=p)
-    app.record_review(
+    shortcuts.report_progress(
+        app, plan_id, sessions, value=Decimal(1), as_of=clock.now().date(), actor_id=m
+    )
+    shortcuts.report_progress(
+        app, plan_id, opps, value=Decimal(6), as_of=clock.now().date(), actor_id=p
+    )
+    shortcuts.record_review(
+        app,
         plan_id,
         held_on=clock.now().date() - timedelta(days=1),
         attendee_ids=[m, p, w.leader],
@@ -69,7 +77,8 @@ def test_a_plans_whole_life_records_exactly_the_expected_events(
         actor_id=m,
     )
     w.days(20)
-    _, moved = app.propose_adjustment(
+    _, moved = shortcuts.propose_adjustment(
+        app,
         plan_id,
         opps,
         kind=AdjustmentKind.CHANGE_TARGET,
@@ -78,8 +87,9 @@ def test_a_plans_whole_life_records_exactly_the_expected_events(
         actor_id=p,
     )
     w.days(2)
-    app.accept_adjustment(plan_id, moved, reason="Fair", actor_id=m)
-    _, refused = app.propose_adjustment(
+    shortcuts.accept_adjustment(app, plan_id, moved, reason="Fair", actor_id=m)
+    _, refused = shortcuts.propose_adjustment(
+        app,
         plan_id,
         sessions,
         kind=AdjustmentKind.RETIRE,
@@ -87,17 +97,19 @@ def test_a_plans_whole_life_records_exactly_the_expected_events(
         actor_id=m,
     )
     w.days(1)
-    app.reject_adjustment(plan_id, refused, reason="We need the sessions", actor_id=p)
-    app.record_review(plan_id, held_on=clock.now().date(), attendee_ids=[p], actor_id=p)
+    shortcuts.reject_adjustment(app, plan_id, refused, reason="We need the sessions", actor_id=p)
+    shortcuts.record_review(app, plan_id, held_on=clock.now().date(), attendee_ids=[p], actor_id=p)
 
     clock.set(clock.now().replace(year=DUE.year, month=DUE.month, day=DUE.day))
-    app.report_progress(plan_id, sessions, value=Decimal(4), as_of=DUE, actor_id=m)
-    app.report_progress(plan_id, escalations, value=Decimal(1), as_of=DUE, actor_id=p)
+    shortcuts.report_progress(app, plan_id, sessions, value=Decimal(4), as_of=DUE, actor_id=m)
+    shortcuts.report_progress(app, plan_id, escalations, value=Decimal(1), as_of=DUE, actor_id=p)
     w.days(5)  # late: recorded more than grace_days after the due date
-    app.report_progress(plan_id, opps, value=Decimal(16), as_of=DUE, actor_id=p)
+    shortcuts.report_progress(app, plan_id, opps, value=Decimal(16), as_of=DUE, actor_id=p)
 
     clock.set(clock.now().replace(month=4, day=6))
-    plan = app.close_plan(plan_id, summary="Sessions delivered", actor_id=p, request_id="r-close")
+    plan = shortcuts.close_plan(
+        app, plan_id, summary="Sessions delivered", actor_id=p, request_id="r-close"
+    )
 
     stored = list(app.events.get(plan_id))
     assert [type(e).__name__ for e in stored] == [
@@ -170,7 +182,8 @@ def test_a_plans_whole_life_records_exactly_the_expected_events(
 def test_the_plan_period_dates_survive_storage(app: Counterpart, clock: SimulatedClock) -> None:
     """Dates come back as dates, not strings, on every backend."""
     w = a_world(app, clock)
-    plan = app.draft_plan(
+    plan = shortcuts.draft_plan(
+        app,
         partner_id=w.partner,
         title="T",
         period_start=PERIOD_START,

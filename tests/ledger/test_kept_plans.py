@@ -12,6 +12,7 @@ from ledger.clock import SimulatedClock
 from ledger.domain import NotAParty, RuleViolation, VersionMismatch
 from ledger.settings import Settings
 from tests.builders import a_world, an_active_plan_in
+from tests.support import shortcuts
 
 
 def test_a_command_on_a_stale_kept_plan_retries_on_the_stored_plan(
@@ -23,14 +24,14 @@ def test_a_command_on_a_stale_kept_plan_retries_on_the_stored_plan(
     plan_id, metrics = an_active_plan_in(w)
     clock.advance(timedelta(days=1))
     today = clock.now().date()
-    here.report_progress(
-        plan_id, metrics.partner, value=Decimal(1), as_of=today, actor_id=w.contact
+    shortcuts.report_progress(
+        here, plan_id, metrics.partner, value=Decimal(1), as_of=today, actor_id=w.contact
     )
-    elsewhere.report_progress(
-        plan_id, metrics.partner, value=Decimal(2), as_of=today, actor_id=w.contact
+    shortcuts.report_progress(
+        elsewhere, plan_id, metrics.partner, value=Decimal(2), as_of=today, actor_id=w.contact
     )
-    plan = here.report_progress(
-        plan_id, metrics.partner, value=Decimal(3), as_of=today, actor_id=w.contact
+    plan = shortcuts.report_progress(
+        here, plan_id, metrics.partner, value=Decimal(3), as_of=today, actor_id=w.contact
     )
     stored = [e.value for e in here.events.get(plan_id) if hasattr(e, "value")]
     assert stored == [Decimal(1), Decimal(2), Decimal(3)]
@@ -47,13 +48,14 @@ def test_expected_versions_are_checked_against_the_stored_plan_not_a_stale_copy(
     w = a_world(here, clock)
     plan_id, metrics = an_active_plan_in(w)
     today = clock.now().date()
-    here.report_progress(
-        plan_id, metrics.partner, value=Decimal(1), as_of=today, actor_id=w.contact
+    shortcuts.report_progress(
+        here, plan_id, metrics.partner, value=Decimal(1), as_of=today, actor_id=w.contact
     )
-    seen = elsewhere.report_progress(
-        plan_id, metrics.partner, value=Decimal(2), as_of=today, actor_id=w.contact
+    seen = shortcuts.report_progress(
+        elsewhere, plan_id, metrics.partner, value=Decimal(2), as_of=today, actor_id=w.contact
     ).version
-    plan = here.report_progress(
+    plan = shortcuts.report_progress(
+        here,
         plan_id,
         metrics.partner,
         value=Decimal(3),
@@ -62,11 +64,12 @@ def test_expected_versions_are_checked_against_the_stored_plan_not_a_stale_copy(
         expected_version=seen,
     )
     assert plan.version == seen + 1
-    elsewhere.report_progress(
-        plan_id, metrics.partner, value=Decimal(4), as_of=today, actor_id=w.contact
+    shortcuts.report_progress(
+        elsewhere, plan_id, metrics.partner, value=Decimal(4), as_of=today, actor_id=w.contact
     )
     with pytest.raises(VersionMismatch):
-        here.report_progress(
+        shortcuts.report_progress(
+            here,
             plan_id,
             metrics.partner,
             value=Decimal(5),
@@ -85,13 +88,13 @@ def test_a_refused_command_leaves_the_kept_plan_usable(
     plan_id, metrics = an_active_plan_in(w)
     today = clock.now().date()
     with pytest.raises(RuleViolation):
-        app.commit(plan_id, actor_id=w.manager)
+        shortcuts.commit(app, plan_id, actor_id=w.manager)
     with pytest.raises(NotAParty):
-        app.report_progress(
-            plan_id, metrics.partner, value=Decimal(1), as_of=today, actor_id=w.outsider
+        shortcuts.report_progress(
+            app, plan_id, metrics.partner, value=Decimal(1), as_of=today, actor_id=w.outsider
         )
-    plan = app.report_progress(
-        plan_id, metrics.partner, value=Decimal(1), as_of=today, actor_id=w.contact
+    plan = shortcuts.report_progress(
+        app, plan_id, metrics.partner, value=Decimal(1), as_of=today, actor_id=w.contact
     )
     assert plan == Counterpart(app.settings, clock).get_plan(plan_id)
 
@@ -103,11 +106,21 @@ def test_commands_on_a_plan_share_one_cached_plan_and_copy_nothing(
     place and saves it (no copy); what it returns is that plan, for reading only."""
     w = a_world(app, clock)
     plan_id, metrics = an_active_plan_in(w)
-    first = app.report_progress(
-        plan_id, metrics.partner, value=Decimal(1), as_of=clock.now().date(), actor_id=w.contact
+    first = shortcuts.report_progress(
+        app,
+        plan_id,
+        metrics.partner,
+        value=Decimal(1),
+        as_of=clock.now().date(),
+        actor_id=w.contact,
     )
-    second = app.report_progress(
-        plan_id, metrics.partner, value=Decimal(2), as_of=clock.now().date(), actor_id=w.contact
+    second = shortcuts.report_progress(
+        app,
+        plan_id,
+        metrics.partner,
+        value=Decimal(2),
+        as_of=clock.now().date(),
+        actor_id=w.contact,
     )
     assert second is first
     assert second.metric(metrics.partner).reports_count == 2
@@ -122,9 +135,11 @@ def test_a_manager_reassigned_by_another_process_can_no_longer_act(
     w = a_world(here, clock)
     plan_id, metrics = an_active_plan_in(w)
     today = clock.now().date()
-    here.report_progress(plan_id, metrics.vendor, value=Decimal(1), as_of=today, actor_id=w.manager)
-    elsewhere.reassign_manager(w.partner, manager_id=w.other_manager, by=w.admin)
+    shortcuts.report_progress(
+        here, plan_id, metrics.vendor, value=Decimal(1), as_of=today, actor_id=w.manager
+    )
+    shortcuts.reassign_manager(elsewhere, w.partner, manager_id=w.other_manager, by=w.admin)
     with pytest.raises(NotAParty):
-        here.report_progress(
-            plan_id, metrics.vendor, value=Decimal(2), as_of=today, actor_id=w.manager
+        shortcuts.report_progress(
+            here, plan_id, metrics.vendor, value=Decimal(2), as_of=today, actor_id=w.manager
         )

@@ -13,6 +13,7 @@ from ledger.clock import SimulatedClock
 from ledger.domain import InvalidInput, NotFound, PlanStatus
 from tests.builders import a_world, an_active_plan_in
 from tests.conftest import START
+from tests.support import shortcuts
 
 
 def test_the_plan_as_of_version_n_is_the_plan_after_its_nth_event(
@@ -24,7 +25,8 @@ def test_the_plan_as_of_version_n_is_the_plan_after_its_nth_event(
     activated = app.get_plan(plan_id).version
     for day in range(1, 4):
         clock.advance(timedelta(days=1))
-        app.report_progress(
+        shortcuts.report_progress(
+            app,
             plan_id,
             metrics.partner,
             value=Decimal(day),
@@ -49,8 +51,13 @@ def test_the_plan_as_of_a_moment_holds_every_event_recorded_by_then(
     plan_id, metrics = an_active_plan_in(w)
     clock.advance(timedelta(days=5))
     reported_at = clock.now()
-    app.report_progress(
-        plan_id, metrics.partner, value=Decimal(9), as_of=reported_at.date(), actor_id=w.contact
+    shortcuts.report_progress(
+        app,
+        plan_id,
+        metrics.partner,
+        value=Decimal(9),
+        as_of=reported_at.date(),
+        actor_id=w.contact,
     )
     before = app.plan_as_of(plan_id, reported_at - timedelta(microseconds=1))
     exactly = app.plan_as_of(plan_id, reported_at)
@@ -83,8 +90,13 @@ def test_time_travel_on_a_snapshotted_plan_replays_from_the_right_snapshot(
     base = app.get_plan(plan_id).version
     for i in range(120 - base):
         clock.advance(timedelta(minutes=30))
-        app.report_progress(
-            plan_id, metrics.partner, value=Decimal(i), as_of=clock.now().date(), actor_id=w.contact
+        shortcuts.report_progress(
+            app,
+            plan_id,
+            metrics.partner,
+            value=Decimal(i),
+            as_of=clock.now().date(),
+            actor_id=w.contact,
         )
     assert app.snapshots is not None
     every = SNAPSHOT_INTERVAL

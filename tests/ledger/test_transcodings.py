@@ -14,6 +14,7 @@ from ledger.clock import SimulatedClock
 from ledger.domain import Actor, AdjustmentKind, Direction, Partner, Plan
 from ledger.domain.base import LedgerAggregate
 from tests.builders import PERIOD_END, PERIOD_START, a_world, partner_terms, vendor_terms
+from tests.support import shortcuts
 
 
 def event_classes() -> set[str]:
@@ -47,11 +48,12 @@ def every_kind_of_event(app: Counterpart, clock: SimulatedClock) -> list[Any]:
 
     app.save = recording_save  # type: ignore[method-assign]
     w = a_world(app, clock)
-    app.issue_token(w.manager, by=w.admin)
-    app.revoke_tokens(w.manager, by=w.admin, request_id="revoke-1")
-    app.reassign_manager(w.partner, manager_id=w.other_manager, by=w.admin)
-    app.reassign_manager(w.partner, manager_id=w.manager, by=w.admin)
-    plan = app.draft_plan(
+    shortcuts.issue_token(app, w.manager, by=w.admin)
+    shortcuts.revoke_tokens(app, w.manager, by=w.admin, request_id="revoke-1")
+    shortcuts.reassign_manager(app, w.partner, manager_id=w.other_manager, by=w.admin)
+    shortcuts.reassign_manager(app, w.partner, manager_id=w.manager, by=w.admin)
+    plan = shortcuts.draft_plan(
+        app,
         partner_id=w.partner,
         title="Q1 — ünïcode ✓",
         period_start=PERIOD_START,
@@ -59,19 +61,25 @@ def every_kind_of_event(app: Counterpart, clock: SimulatedClock) -> list[Any]:
         objectives=["Grow", "Keep"],
         actor_id=w.manager,
     )
-    _, v = app.propose_metric(plan.id, vendor_terms(target=Decimal("4.50")), actor_id=w.manager)
-    _, p = app.propose_metric(
+    _, v = shortcuts.propose_metric(
+        app, plan.id, vendor_terms(target=Decimal("4.50")), actor_id=w.manager
+    )
+    _, p = shortcuts.propose_metric(
+        app,
         plan.id,
         partner_terms(direction=Direction.AT_MOST, target=Decimal("1E+1")),
         actor_id=w.contact,
     )
-    app.revise_metric(plan.id, p, partner_terms(target=Decimal("12.5")), actor_id=w.contact)
-    app.agree_metric(plan.id, v, actor_id=w.contact)
-    app.agree_metric(plan.id, p, actor_id=w.manager)
-    app.commit(plan.id, actor_id=w.manager)
-    app.commit(plan.id, actor_id=w.contact)
+    shortcuts.revise_metric(
+        app, plan.id, p, partner_terms(target=Decimal("12.5")), actor_id=w.contact
+    )
+    shortcuts.agree_metric(app, plan.id, v, actor_id=w.contact)
+    shortcuts.agree_metric(app, plan.id, p, actor_id=w.manager)
+    shortcuts.commit(app, plan.id, actor_id=w.manager)
+    shortcuts.commit(app, plan.id, actor_id=w.contact)
     clock.advance(timedelta(days=3))
-    app.report_progress(
+    shortcuts.report_progress(
+        app,
         plan.id,
         p,
         value=Decimal("-0.000"),
@@ -80,7 +88,8 @@ def every_kind_of_event(app: Counterpart, clock: SimulatedClock) -> list[Any]:
         evidence_url="https://example.com/e",
         actor_id=w.contact,
     )
-    app.record_review(
+    shortcuts.record_review(
+        app,
         plan.id,
         held_on=clock.now().date(),
         attendee_ids=[w.manager, w.leader],
@@ -89,7 +98,8 @@ def every_kind_of_event(app: Counterpart, clock: SimulatedClock) -> list[Any]:
         actor_id=w.contact,
     )
     for days, answer in enumerate(("accept", "reject", "withdraw"), start=40):
-        _, adjustment = app.propose_adjustment(
+        _, adjustment = shortcuts.propose_adjustment(
+            app,
             plan.id,
             v,
             kind=AdjustmentKind.CHANGE_DUE_DATE,
@@ -98,8 +108,9 @@ def every_kind_of_event(app: Counterpart, clock: SimulatedClock) -> list[Any]:
             actor_id=w.manager,
         )
         by = w.manager if answer == "withdraw" else w.contact
-        getattr(app, f"{answer}_adjustment")(plan.id, adjustment, actor_id=by)
-    _, target = app.propose_adjustment(
+        getattr(shortcuts, f"{answer}_adjustment")(app, plan.id, adjustment, actor_id=by)
+    _, target = shortcuts.propose_adjustment(
+        app,
         plan.id,
         p,
         kind=AdjustmentKind.CHANGE_TARGET,
@@ -107,9 +118,9 @@ def every_kind_of_event(app: Counterpart, clock: SimulatedClock) -> list[Any]:
         reason="r",
         actor_id=w.manager,
     )
-    app.accept_adjustment(plan.id, target, actor_id=w.contact)
+    shortcuts.accept_adjustment(app, plan.id, target, actor_id=w.contact)
     clock.set(clock.now().replace(month=4, day=5))
-    app.close_plan(plan.id, actor_id=w.manager)
+    shortcuts.close_plan(app, plan.id, actor_id=w.manager)
     return recorded
 
 

@@ -27,6 +27,7 @@ from tests.builders import PERIOD_END, PERIOD_START, a_world, partner_terms, ven
 from tests.conftest import START
 from tests.nudges.receivers import Received, a_receiver
 from tests.nudges.smtp import an_smtp_server
+from tests.support import shortcuts
 
 ROOT = Path(__file__).resolve().parents[2]
 PLANS = 8
@@ -59,17 +60,18 @@ def a_worker(settings: Settings, smtp_url: str, lease: str = "1") -> subprocess.
 def record_plans(app: Counterpart, world: object, count: int) -> None:
     """Plans negotiated to the point where both sides are asked to commit (events spaced)."""
     for n in range(count):
-        plan = app.draft_plan(
+        plan = shortcuts.draft_plan(
+            app,
             partner_id=world.partner,  # type: ignore[attr-defined]
             title=f"Plan {n}",
             period_start=PERIOD_START,
             period_end=PERIOD_END,
             actor_id=world.manager,  # type: ignore[attr-defined]
         )
-        _, vendor = app.propose_metric(plan.id, vendor_terms(), actor_id=world.manager)  # type: ignore[attr-defined]
-        _, partner = app.propose_metric(plan.id, partner_terms(), actor_id=world.contact)  # type: ignore[attr-defined]
-        app.agree_metric(plan.id, vendor, actor_id=world.contact)  # type: ignore[attr-defined]
-        app.agree_metric(plan.id, partner, actor_id=world.manager)  # type: ignore[attr-defined]
+        _, vendor = shortcuts.propose_metric(app, plan.id, vendor_terms(), actor_id=world.manager)  # type: ignore[attr-defined]
+        _, partner = shortcuts.propose_metric(app, plan.id, partner_terms(), actor_id=world.contact)  # type: ignore[attr-defined]
+        shortcuts.agree_metric(app, plan.id, vendor, actor_id=world.contact)  # type: ignore[attr-defined]
+        shortcuts.agree_metric(app, plan.id, partner, actor_id=world.manager)  # type: ignore[attr-defined]
         time.sleep(0.05)
 
 

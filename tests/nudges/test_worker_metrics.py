@@ -22,6 +22,7 @@ from tests.builders import PERIOD_END, PERIOD_START, a_world
 from tests.conftest import START
 from tests.nudges.receivers import a_receiver
 from tests.nudges.test_metrics import figure
+from tests.support import shortcuts
 from tests.support.loopback import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -47,7 +48,8 @@ def test_the_worker_counts_its_deliveries_and_the_lag_at_its_metrics_port(
         head = app.recorder.max_notification_id() or 0
         outbox.create_endpoint(store, receiver.url, ["*"], None, now=datetime.now(UTC), head=head)
         for n in range(2):
-            app.draft_plan(
+            shortcuts.draft_plan(
+                app,
                 partner_id=world.partner,
                 title=f"Plan {n}",
                 period_start=PERIOD_START,

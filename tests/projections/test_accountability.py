@@ -20,6 +20,7 @@ from projections.runtime.registry import all_projections
 from projections.runtime.runner import Runner
 from projections.runtime.store import ReadStore
 from tests.builders import DUE, PERIOD_START, a_world, an_active_plan_in, vendor_terms
+from tests.support import shortcuts
 
 COMPONENTS = ["delivery", "reporting", "reviews", "responsiveness"]
 
@@ -42,18 +43,24 @@ def a_kept_plan(app: Counterpart, clock: SimulatedClock) -> UUID:
     for week in range(1, 9):
         w.days(7)
         today = clock.now().date()
-        app.report_progress(
-            plan_id, metrics.vendor, value=Decimal(week // 2), as_of=today, actor_id=w.manager
+        shortcuts.report_progress(
+            app, plan_id, metrics.vendor, value=Decimal(week // 2), as_of=today, actor_id=w.manager
         )
         if week not in (4, 5):  # the partner misses a reporting window
-            app.report_progress(
-                plan_id, metrics.partner, value=Decimal(2 * week), as_of=today, actor_id=w.contact
+            shortcuts.report_progress(
+                app,
+                plan_id,
+                metrics.partner,
+                value=Decimal(2 * week),
+                as_of=today,
+                actor_id=w.contact,
             )
         if week == 4:
-            app.record_review(
-                plan_id, held_on=today, attendee_ids=[w.manager, w.contact], actor_id=w.manager
+            shortcuts.record_review(
+                app, plan_id, held_on=today, attendee_ids=[w.manager, w.contact], actor_id=w.manager
             )
-            _, adjustment = app.propose_adjustment(
+            _, adjustment = shortcuts.propose_adjustment(
+                app,
                 plan_id,
                 metrics.partner,
                 kind=AdjustmentKind.CHANGE_TARGET,
@@ -62,7 +69,7 @@ def a_kept_plan(app: Counterpart, clock: SimulatedClock) -> UUID:
                 actor_id=w.contact,
             )
             w.days(2)
-            app.accept_adjustment(plan_id, adjustment, actor_id=w.manager)
+            shortcuts.accept_adjustment(app, plan_id, adjustment, actor_id=w.manager)
     return plan_id
 
 
@@ -126,14 +133,15 @@ def test_a_plan_never_activated_has_a_null_score_and_null_components(
 ) -> None:
     """A draft has no score: every component is null with zero counts and no items."""
     w = a_world(app, clock)
-    plan = app.draft_plan(
+    plan = shortcuts.draft_plan(
+        app,
         partner_id=w.partner,
         title="Q1 draft",
         period_start=PERIOD_START,
         period_end=PERIOD_START + timedelta(days=89),
         actor_id=w.manager,
     )
-    app.propose_metric(plan.id, vendor_terms(), actor_id=w.manager)
+    shortcuts.propose_metric(app, plan.id, vendor_terms(), actor_id=w.manager)
     document = plan_accountability(stored_facts(app, store, plan.id), DUE)
     for side in document["sides"].values():
         assert side["score"] is None

@@ -9,6 +9,7 @@ from projections.models.directory import Directory, actor_by_token_hash, actors,
 from projections.runtime.runner import Runner
 from projections.runtime.store import ReadStore
 from tests.builders import a_world
+from tests.support import shortcuts
 
 
 def test_tokens_find_their_actor_until_revoked(
@@ -16,10 +17,14 @@ def test_tokens_find_their_actor_until_revoked(
 ) -> None:
     """A token's hash finds its actor; after revocation none of the actor's tokens does."""
     w = a_world(app, clock)
-    actor, first = app.register_actor(
-        name="Tess Token", email="tess@example.com", role=app.get_actor(w.leader).role, by=w.admin
+    actor, first = shortcuts.register_actor(
+        app,
+        name="Tess Token",
+        email="tess@example.com",
+        role=app.get_actor(w.leader).role,
+        by=w.admin,
     )
-    second = app.issue_token(actor.id, by=w.admin)
+    second = shortcuts.issue_token(app, actor.id, by=w.admin)
     runner = Runner(app, store, [Directory()])
     runner.setup()
     runner.catch_up()
@@ -28,7 +33,7 @@ def test_tokens_find_their_actor_until_revoked(
         assert found is not None
         assert (found["id"], found["role"], found["side"]) == (str(actor.id), "leader", "vendor")
         assert actor_by_token_hash(cursor, hash_token("cp_not-a-token")) is None
-    app.revoke_tokens(actor.id, by=w.admin)
+    shortcuts.revoke_tokens(app, actor.id, by=w.admin)
     runner.catch_up()
     with store.transaction() as cursor:
         assert actor_by_token_hash(cursor, hash_token(first)) is None
@@ -45,7 +50,7 @@ def test_partners_follow_their_manager_and_actors_are_listed(
     runner.catch_up()
     with store.transaction() as cursor:
         assert [p["id"] for p in partners(cursor, manager_id=w.manager)] == [str(w.partner)]
-    app.reassign_manager(w.partner, manager_id=w.other_manager, by=w.admin)
+    shortcuts.reassign_manager(app, w.partner, manager_id=w.other_manager, by=w.admin)
     runner.catch_up()
     with store.transaction() as cursor:
         assert partners(cursor, manager_id=w.manager) == []

@@ -10,6 +10,7 @@ from projections.models.plan_state import plan_document
 from projections.runtime.embedded import EmbeddedProjections
 from projections.runtime.store import ReadStore
 from tests.builders import a_world, an_active_plan_in
+from tests.support import shortcuts
 
 
 def test_embedded_projections_follow_the_ledger_until_stopped(
@@ -22,8 +23,13 @@ def test_embedded_projections_follow_the_ledger_until_stopped(
     try:
         assert embedded.running
         plan_id, metrics = an_active_plan_in(w)
-        app.report_progress(
-            plan_id, metrics.vendor, value=Decimal(3), as_of=clock.now().date(), actor_id=w.manager
+        shortcuts.report_progress(
+            app,
+            plan_id,
+            metrics.vendor,
+            value=Decimal(3),
+            as_of=clock.now().date(),
+            actor_id=w.manager,
         )
         assert embedded.wait_for(app.last_saved_position(), timeout=10)
         with store.transaction() as cursor:

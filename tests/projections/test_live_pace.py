@@ -18,6 +18,7 @@ from projections.rules.scoring import pace
 from tests.builders import a_world, an_active_plan_in
 from tests.conftest import START
 from tests.projections.replay import replayed_facts
+from tests.support import shortcuts
 
 Step = tuple[int, int, int, str]
 steps = st.lists(
@@ -54,7 +55,8 @@ def test_the_pace_read_off_the_saved_plan_equals_the_pace_from_its_facts(
             if what in {"vendor", "partner"}:
                 metric = metrics.vendor if what == "vendor" else metrics.partner
                 actor = w.manager if what == "vendor" else w.contact
-                app.report_progress(
+                shortcuts.report_progress(
+                    app,
                     plan_id,
                     metric,
                     value=Decimal(value),
@@ -69,7 +71,8 @@ def test_the_pace_read_off_the_saved_plan_equals_the_pace_from_its_facts(
                     continue
                 if what == "lower" and target <= 1:
                     continue
-                _, adjustment = app.propose_adjustment(
+                _, adjustment = shortcuts.propose_adjustment(
+                    app,
                     plan_id,
                     metrics.partner,
                     kind=AdjustmentKind.CHANGE_TARGET
@@ -80,7 +83,7 @@ def test_the_pace_read_off_the_saved_plan_equals_the_pace_from_its_facts(
                     reason="circumstances changed",
                     actor_id=w.contact,
                 )
-                app.accept_adjustment(plan_id, adjustment, actor_id=w.manager)
+                shortcuts.accept_adjustment(app, plan_id, adjustment, actor_id=w.manager)
         plan = app.get_plan(plan_id)
         facts = replayed_facts(app, plan_id)
         for look in range(120):  # every day from now on, past every due date

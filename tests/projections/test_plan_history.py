@@ -12,6 +12,7 @@ from projections.runtime.runner import Runner
 from projections.runtime.store import ReadStore
 from tests.builders import a_world, an_active_plan_in
 from tests.conftest import START
+from tests.support import shortcuts
 
 
 def test_a_plans_history_lists_its_events_in_order_with_positions_and_actors(
@@ -21,7 +22,8 @@ def test_a_plans_history_lists_its_events_in_order_with_positions_and_actors(
     w = a_world(app, clock)
     plan_id, metrics = an_active_plan_in(w)
     clock.advance(timedelta(days=2))
-    app.report_progress(
+    shortcuts.report_progress(
+        app,
         plan_id,
         metrics.partner,
         value=Decimal("2.50"),

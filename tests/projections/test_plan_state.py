@@ -18,6 +18,7 @@ from projections.models.plan_view import plan_view
 from projections.runtime.runner import Positioned, Runner
 from projections.runtime.store import Cursor, ReadStore, open_store
 from tests.builders import World, a_world, an_active_plan_in
+from tests.support import shortcuts
 
 
 def runner_for(app: Counterpart, store: ReadStore, batch_size: int = 500) -> Runner:
@@ -33,21 +34,24 @@ def busy_plan(w: World) -> object:
     plan_id, metrics = an_active_plan_in(w)
     for day in range(1, 6):
         clock.advance(timedelta(days=day))
-        app.report_progress(
+        shortcuts.report_progress(
+            app,
             plan_id,
             metrics.partner,
             value=Decimal(day) / 2,
             as_of=clock.now().date(),
             actor_id=w.contact,
         )
-    app.record_review(
+    shortcuts.record_review(
+        app,
         plan_id,
         held_on=clock.now().date(),
         attendee_ids=[w.manager, w.contact],
         notes="ok",
         actor_id=w.manager,
     )
-    _, adjustment = app.propose_adjustment(
+    _, adjustment = shortcuts.propose_adjustment(
+        app,
         plan_id,
         metrics.vendor,
         kind=AdjustmentKind.CHANGE_TARGET,
@@ -55,7 +59,7 @@ def busy_plan(w: World) -> object:
         reason="r",
         actor_id=w.manager,
     )
-    app.accept_adjustment(plan_id, adjustment, actor_id=w.contact)
+    shortcuts.accept_adjustment(app, plan_id, adjustment, actor_id=w.contact)
     return plan_id
 
 
@@ -71,7 +75,8 @@ def test_the_plan_state_equals_the_plan_rebuilt_from_its_events(
     """After catching up, each row's document is the view of the aggregate at its version."""
     w = a_world(app, clock)
     plan_id = busy_plan(w)
-    draft = app.draft_plan(
+    draft = shortcuts.draft_plan(
+        app,
         partner_id=w.partner,
         title="Draft only",
         period_start=clock.now().date(),
@@ -161,7 +166,8 @@ def test_no_event_is_skipped_while_writers_append_concurrently(
     def write(plan_id: object, metric_id: object) -> None:
         app = Counterpart(settings, clock)
         for n in range(reports):
-            app.report_progress(
+            shortcuts.report_progress(
+                app,
                 plan_id,
                 metric_id,
                 value=Decimal(n),  # type: ignore[arg-type]
@@ -201,8 +207,13 @@ def test_a_live_runner_follows_new_events_promptly(
     live.start()
     try:
         assert runner.wait_for(app.recorder.max_notification_id() or 0, timeout=10)
-        app.report_progress(
-            plan_id, metrics.partner, value=Decimal(7), as_of=clock.now().date(), actor_id=w.contact
+        shortcuts.report_progress(
+            app,
+            plan_id,
+            metrics.partner,
+            value=Decimal(7),
+            as_of=clock.now().date(),
+            actor_id=w.contact,
         )
         head = app.recorder.max_notification_id() or 0
         assert runner.wait_for(head, timeout=3), "the runner did not wake up for the new event"
@@ -212,8 +223,13 @@ def test_a_live_runner_follows_new_events_promptly(
         assert document["metrics"][1]["latest_value"] == "7"
     finally:
         runner.stop()
-        app.report_progress(
-            plan_id, metrics.partner, value=Decimal(8), as_of=clock.now().date(), actor_id=w.contact
+        shortcuts.report_progress(
+            app,
+            plan_id,
+            metrics.partner,
+            value=Decimal(8),
+            as_of=clock.now().date(),
+            actor_id=w.contact,
         )  # wake it to stop
         live.join(timeout=10)
     assert not live.is_alive()
@@ -230,7 +246,8 @@ def test_a_writer_can_wait_until_the_read_models_show_its_own_write(
     live.start()
     try:
         for value in range(1, 6):
-            app.report_progress(
+            shortcuts.report_progress(
+                app,
                 plan_id,
                 metrics.partner,
                 value=Decimal(value),

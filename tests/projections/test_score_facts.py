@@ -18,6 +18,7 @@ from projections.runtime.store import ReadStore
 from tests.builders import a_world, an_active_plan_in
 from tests.conftest import START
 from tests.projections.replay import replayed_facts
+from tests.support import shortcuts
 
 
 def a_scored_history(app: Counterpart, clock: SimulatedClock) -> object:
@@ -28,11 +29,17 @@ def a_scored_history(app: Counterpart, clock: SimulatedClock) -> object:
         clock.advance(timedelta(days=7, hours=week))
         today = clock.now().date()
         if week % 3:
-            app.report_progress(
-                plan_id, metrics.partner, value=Decimal(week * 2), as_of=today, actor_id=w.contact
+            shortcuts.report_progress(
+                app,
+                plan_id,
+                metrics.partner,
+                value=Decimal(week * 2),
+                as_of=today,
+                actor_id=w.contact,
             )
         if week % 4 == 0:
-            app.report_progress(
+            shortcuts.report_progress(
+                app,
                 plan_id,
                 metrics.vendor,
                 value=Decimal(week // 4),
@@ -41,9 +48,12 @@ def a_scored_history(app: Counterpart, clock: SimulatedClock) -> object:
             )
         if week in (4, 9):
             attendees = [w.manager, w.contact] if week == 4 else [w.manager]
-            app.record_review(plan_id, held_on=today, attendee_ids=attendees, actor_id=w.manager)
+            shortcuts.record_review(
+                app, plan_id, held_on=today, attendee_ids=attendees, actor_id=w.manager
+            )
         if week == 5:
-            _, adjustment = app.propose_adjustment(
+            _, adjustment = shortcuts.propose_adjustment(
+                app,
                 plan_id,
                 metrics.partner,
                 kind=AdjustmentKind.CHANGE_TARGET,
@@ -52,9 +62,10 @@ def a_scored_history(app: Counterpart, clock: SimulatedClock) -> object:
                 actor_id=w.contact,
             )
         if week == 7:
-            app.accept_adjustment(plan_id, adjustment, actor_id=w.manager)
+            shortcuts.accept_adjustment(app, plan_id, adjustment, actor_id=w.manager)
         if week == 10:
-            app.propose_adjustment(
+            shortcuts.propose_adjustment(
+                app,
                 plan_id,
                 metrics.vendor,
                 kind=AdjustmentKind.RETIRE,
@@ -114,8 +125,8 @@ def test_a_partners_plans_facts_load_together_as_they_load_one_by_one(
     first = a_scored_history(app, clock)
     w = a_world(app, clock)
     second, metrics = an_active_plan_in(w)
-    app.report_progress(
-        second, metrics.partner, value=Decimal(1), as_of=clock.now().date(), actor_id=w.contact
+    shortcuts.report_progress(
+        app, second, metrics.partner, value=Decimal(1), as_of=clock.now().date(), actor_id=w.contact
     )
     runner = Runner(app, store, [ScoreFacts()])
     runner.setup()
@@ -143,7 +154,8 @@ def test_reports_kept_compact_across_batches_equal_the_replayed_ones(
         today = clock.now().date()
         for n in range(7):
             clock.advance(timedelta(minutes=5))
-            app.report_progress(
+            shortcuts.report_progress(
+                app,
                 plan_id,
                 metrics.partner,
                 value=Decimal(n),

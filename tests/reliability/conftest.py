@@ -36,6 +36,7 @@ from projections.runtime.store import open_store
 from tests.api.world import SIGNING_KEY
 from tests.conftest import BACKENDS, a_fresh_ledger
 from tests.projections.read_models import dump_read_models
+from tests.support import shortcuts
 
 ROOT = Path(__file__).resolve().parents[2]
 SIGNING = {"COUNTERPART_SIGNING_KEY": SIGNING_KEY, "COUNTERPART_CHECKPOINT_EVERY_EVENTS": "50"}
@@ -107,22 +108,22 @@ def a_cast(settings: Settings, plans: int = 1) -> Cast:
     whose period runs from ten days ago to eighty days ahead."""
     app = Counterpart(settings)
     try:
-        admin, admin_token = app.register_actor(
-            name="Ada Admin", email="ada@vendor.example", role=Role.ADMIN
+        admin, admin_token = shortcuts.register_actor(
+            app, name="Ada Admin", email="ada@vendor.example", role=Role.ADMIN
         )
         by = admin.id
 
         def actor(name: str, role: Role, partner_id: UUID | None = None) -> tuple[UUID, str]:
             email = name.lower().replace(" ", ".") + "@example.com"
-            found, token = app.register_actor(
-                name=name, email=email, role=role, partner_id=partner_id, by=by
+            found, token = shortcuts.register_actor(
+                app, name=name, email=email, role=role, partner_id=partner_id, by=by
             )
             return found.id, token
 
         manager = actor("Max Manager", Role.MANAGER)
         other_manager = actor("Olga Manager", Role.MANAGER)
-        partner = app.register_partner(name="Acme", manager_id=manager[0], by=by)
-        other = app.register_partner(name="Globex", manager_id=other_manager[0], by=by)
+        partner = shortcuts.register_partner(app, name="Acme", manager_id=manager[0], by=by)
+        other = shortcuts.register_partner(app, name="Globex", manager_id=other_manager[0], by=by)
         contact = actor("Pat Partner", Role.PARTNER, partner.id)
         outsider = actor("Otto Outsider", Role.PARTNER, other.id)
         cast = Cast(
@@ -161,19 +162,24 @@ def an_active_plan(
     """Draft, agree and commit a plan by both sides, in process."""
     start, end = today() - timedelta(days=10), today() + timedelta(days=80)
     due = today() + timedelta(days=70)
-    plan = app.draft_plan(
+    plan = shortcuts.draft_plan(
+        app,
         partner_id=partner_id,
         title=f"Joint plan {n}",
         period_start=start,
         period_end=end,
         actor_id=manager_id,
     )
-    _, ours = app.propose_metric(plan.id, metric_spec(Side.VENDOR, due), actor_id=manager_id)
-    _, theirs = app.propose_metric(plan.id, metric_spec(Side.PARTNER, due), actor_id=contact_id)
-    app.agree_metric(plan.id, ours, actor_id=contact_id)
-    app.agree_metric(plan.id, theirs, actor_id=manager_id)
-    app.commit(plan.id, actor_id=manager_id)
-    app.commit(plan.id, actor_id=contact_id)
+    _, ours = shortcuts.propose_metric(
+        app, plan.id, metric_spec(Side.VENDOR, due), actor_id=manager_id
+    )
+    _, theirs = shortcuts.propose_metric(
+        app, plan.id, metric_spec(Side.PARTNER, due), actor_id=contact_id
+    )
+    shortcuts.agree_metric(app, plan.id, ours, actor_id=contact_id)
+    shortcuts.agree_metric(app, plan.id, theirs, actor_id=manager_id)
+    shortcuts.commit(app, plan.id, actor_id=manager_id)
+    shortcuts.commit(app, plan.id, actor_id=contact_id)
     return ActivePlan(str(plan.id), str(ours), str(theirs))
 
 

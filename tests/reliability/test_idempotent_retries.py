@@ -44,6 +44,7 @@ from tests.reliability.conftest import (
 from tests.reliability.conftest import (
     an_active_plan as an_app_plan,
 )
+from tests.support import shortcuts
 
 CLIENTS = 8
 COMMANDS_PER_CLIENT = 20
@@ -327,13 +328,20 @@ def test_a_write_retried_after_its_unconfirmed_commit_is_recorded_once(settings:
 
 def a_bench_cast(app: Counterpart) -> dict[str, UUID]:
     """A manager's active plan, through the application: its id and the vendor metric."""
-    admin, _ = app.register_actor(name="Ada", email="ada@vendor.example", role=Role.ADMIN)
-    manager, _ = app.register_actor(
-        name="Max", email="max@vendor.example", role=Role.MANAGER, by=admin.id
+    admin, _ = shortcuts.register_actor(
+        app, name="Ada", email="ada@vendor.example", role=Role.ADMIN
     )
-    partner = app.register_partner(name="Acme", manager_id=manager.id, by=admin.id)
-    contact, _ = app.register_actor(
-        name="Pat", email="pat@acme.example", role=Role.PARTNER, partner_id=partner.id, by=admin.id
+    manager, _ = shortcuts.register_actor(
+        app, name="Max", email="max@vendor.example", role=Role.MANAGER, by=admin.id
+    )
+    partner = shortcuts.register_partner(app, name="Acme", manager_id=manager.id, by=admin.id)
+    contact, _ = shortcuts.register_actor(
+        app,
+        name="Pat",
+        email="pat@acme.example",
+        role=Role.PARTNER,
+        partner_id=partner.id,
+        by=admin.id,
     )
     plan = an_app_plan(app, partner.id, manager.id, contact.id)
     return {"plan": UUID(plan.id), "metric": UUID(plan.vendor_metric), "manager": manager.id}
