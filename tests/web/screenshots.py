@@ -13,6 +13,7 @@ from pathlib import Path
 from playwright.sync_api import Browser, Page
 
 from tests.web.admin_screenshots import admin_pages
+from tests.web.form_screenshots import form_pages
 from tests.web.site import DESKTOP, PHONE, Site, a_browser, a_served_demo, signed_in
 
 CHARTS_DRAWN = """() => !document.querySelector('#trend [hx-trigger]')
@@ -100,6 +101,7 @@ def main() -> None:
         ):
             every_page(browser, site, out)
             admin_pages(browser, site, out)
+            form_pages(browser, site, out)
 
 
 if __name__ == "__main__":
