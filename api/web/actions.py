@@ -4,159 +4,26 @@ what a click will do."""
 
 from __future__ import annotations
 
-import copy
-from dataclasses import dataclass, field, replace
-from datetime import date, timedelta
+from dataclasses import replace
+from datetime import date
 from decimal import Decimal
 from typing import Any
-from uuid import UUID
 
-from api.auth import Principal
-from api.services import Services
+from api.web.actions_drafting import drafting
+from api.web.actions_fields import metric_fields, metric_values, reason_field, replace_spec, terms
+from api.web.actions_trial import Trial, Tried
 from api.web.forms import Field, Form, Option
 from ledger import commands as c
 from ledger.domain import (
-    Actor,
     AdjustmentKind,
     Direction,
-    InvalidInput,
-    LedgerError,
     MetricKind,
     MetricSpec,
-    Partner,
-    Plan,
     PlanStatus,
-    Side,
 )
-from ledger.domain.values import Acting
-from ledger.handlers import existing_actor
 from projections.rules.text import decimal_text
 
-
-@dataclass
-class Tried:
-    """A command tried on a copy: allowed (only the values typed could refuse it), the
-    refusal, and the names of the events it would record."""
-
-    allowed: bool
-    refusal: LedgerError | None = None
-    events: list[str] = field(default_factory=list)
-    copy: Plan | None = None
-
-
-class Trial:
-    """The plan as rendered (its version) and the actor vouched for by its partnership."""
-
-    def __init__(self, services: Services, principal: Principal, plan: Plan) -> None:
-        app = services.app
-        self.app = app
-        self.plan = plan
-        self.by: Acting | None = None
-        self.partner: Partner | None = None
-        if principal.side is None:
-            return
-        try:
-            self.partner = app.load(Partner, plan.partner_id)
-            actor = app.load(Actor, principal.id)
-            self.by = self.partner.vouch(actor, at=app.now(plan))
-        except LedgerError:
-            self.by = None
-
-    @property
-    def side(self) -> Side | None:
-        """The acting side (None: this viewer takes no action on the plan)."""
-        return None if self.by is None else self.by.side
-
-    def attempt(self, command: c.PlanCommand) -> Tried:
-        """Run the command's aggregate method on a copy; nothing is stored."""
-        if self.by is None or self.partner is None:
-            return Tried(allowed=False)
-        trial = copy.deepcopy(self.plan)
-        try:
-            command.run(trial, self.by, self.partner, lambda a, n: existing_actor(self.app, a, n))
-        except LedgerError as refusal:
-            return Tried(isinstance(refusal, InvalidInput), refusal, copy=trial)
-        return Tried(True, None, [type(e).__name__ for e in trial.collect_events()], trial)
-
-
-# ------------------------------------------------------------------- fields
-
-
-def metric_fields(plan: Plan, values: dict[str, str]) -> tuple[Field, ...]:
-    """The terms of a metric, SMART: who owns it, what it counts, how much, by when."""
-    return (
-        Field(
-            "owner_side",
-            "Owned by",
-            "select",
-            values.get("owner_side", ""),
-            True,
-            "The side that does the work and reports on it.",
-            (Option("vendor", "The vendor side"), Option("partner", "The partner side")),
-        ),
-        Field(
-            "kind",
-            "Kind",
-            "select",
-            values.get("kind", "activity"),
-            True,
-            None,
-            (Option("activity", "Activity (something done)"), Option("result", "Result")),
-        ),
-        Field("name", "Name", "text", values.get("name", ""), True),
-        Field("description", "Description", "textarea", values.get("description", ""), True),
-        Field("unit", "Unit", "text", values.get("unit", ""), True, "What is counted."),
-        Field(
-            "direction",
-            "Direction",
-            "select",
-            values.get("direction", "at_least"),
-            True,
-            None,
-            (Option("at_least", "At least the target"), Option("at_most", "At most the target")),
-        ),
-        Field("target", "Target", "amount", values.get("target", ""), True),
-        Field(
-            "due_date",
-            "Due date",
-            "date",
-            values.get("due_date", plan.period_end.isoformat()),
-            True,
-            f"Inside the plan period, {plan.period_start} to {plan.period_end}.",
-        ),
-        Field("objective", "Objective", "text", values.get("objective", ""), False, None),
-    )
-
-
-def metric_values(plan: Plan, metric_id: UUID) -> dict[str, str]:
-    """A metric's terms as form values."""
-    m = plan.metric(metric_id)
-    return {
-        "owner_side": m.owner_side.value,
-        "kind": m.kind.value,
-        "name": m.name,
-        "description": m.description,
-        "unit": m.unit,
-        "direction": m.direction.value,
-        "target": decimal_text(m.target) or "",
-        "due_date": m.due_date.isoformat(),
-        "objective": m.objective or "",
-    }
-
-
-def reason_field(label: str = "Reason", required: bool = False) -> Field:
-    """Why (optional unless required)."""
-    return Field("reason", label, "textarea", "", required, None)
-
-
-# -------------------------------------------------------------------- forms
-
-
-def terms(plan: Plan, metric_id: UUID) -> str:
-    """A metric's terms in words: "≥ 20 opportunities by 2026-03-31"."""
-    m = plan.metric(metric_id)
-    sign = "≥" if m.direction is Direction.AT_LEAST else "≤"
-    return f"{sign} {decimal_text(m.target)} {m.unit} by {m.due_date}"
+__all__ = ["Trial", "Tried", "drafting", "plan_forms"]
 
 
 def plan_forms(trial: Trial, today: date, attendees: tuple[Option, ...]) -> list[dict[str, Any]]:
@@ -248,11 +115,6 @@ def _metric_forms(trial: Trial, base: str, version: int) -> list[Form]:
                 )
             )
     return forms
-
-
-def replace_spec(spec: MetricSpec, **changes: Any) -> MetricSpec:
-    """The spec with some terms changed."""
-    return replace(spec, **changes)
 
 
 def _propose(trial: Trial, base: str) -> Form | None:
@@ -490,59 +352,3 @@ def _answer_forms(trial: Trial, base: str) -> list[Form | None]:
                 )
             )
     return forms
-
-
-def drafting(
-    services: Services, principal: Principal, partner_id: UUID, today: date
-) -> Form | None:
-    """The form that drafts a plan for a partnership, if the viewer is party to it."""
-    if principal.side is None:
-        return None
-    app = services.app
-    try:
-        partner = app.load(Partner, partner_id)
-        by = partner.vouch(app.load(Actor, principal.id), at=app.now())
-        Plan.draft(title="probe", period_start=today, period_end=today + timedelta(89), by=by)
-    except LedgerError as refusal:
-        if not isinstance(refusal, InvalidInput):
-            return None
-    end = today + timedelta(89)
-    return Form(
-        "draft",
-        f"/partners/{partner_id}/plans",
-        "Draft plan",
-        "Draft a plan",
-        (
-            Field("title", "Title", "text", "", True),
-            Field("period_start", "Period start", "date", today.isoformat(), True),
-            Field(
-                "period_end",
-                "Period end",
-                "date",
-                end.isoformat(),
-                True,
-                "After the start; at most a year later (90 days is usual).",
-            ),
-            Field(
-                "objectives",
-                "Objectives",
-                "textarea",
-                "",
-                False,
-                "One per line.",
-                (),
-                ("objective",),
-            ),
-            Field("report_every_days", "Report every (days)", "number", "14", True),
-            Field("review_every_days", "Review every (days)", "number", "30", True),
-            Field(
-                "grace_days",
-                "Grace (days)",
-                "number",
-                "3",
-                True,
-                "How late a report or review may be recorded and still count.",
-            ),
-        ),
-        "You draft it for both sides: each then proposes and agrees metrics before both commit.",
-    )
