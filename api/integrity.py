@@ -23,7 +23,7 @@ from ledger.integrity import (
     verify,
 )
 from ledger.integrity.export import Render, export_lines
-from ledger.integrity.recorders import RawEvent
+from ledger.integrity.store import RawEvent
 from ledger.integrity.verifier import Runner
 from ledger.settings import Settings
 from projections.models.plan_view import ENVELOPE, plain

@@ -55,7 +55,7 @@ def _sqlite_env(url: str) -> dict[str, str]:
         "PERSISTENCE_MODULE": "eventsourcing.sqlite",
         "SQLITE_DBNAME": name,
         "SQLITE_LOCK_TIMEOUT": "10",
-        "APPLICATION_RECORDER_TOPIC": "ledger.integrity.recorders:ChainedSQLiteRecorder",
+        "APPLICATION_RECORDER_TOPIC": "ledger.integrity.sqlite_recorder:ChainedSQLiteRecorder",
     }
 
 
@@ -103,7 +103,7 @@ def _postgres_env(settings: Settings) -> dict[str, str]:
         "POSTGRES_POOL_SIZE": str(settings.postgres_pool_size),
         "POSTGRES_CONNECT_TIMEOUT": str(settings.postgres_connect_timeout),
         "POSTGRES_PRE_PING": "y",
-        "APPLICATION_RECORDER_TOPIC": "ledger.integrity.recorders:ChainedPostgresRecorder",
+        "APPLICATION_RECORDER_TOPIC": "ledger.integrity.postgres_recorder:ChainedPostgresRecorder",
         # Never POSTGRES_ENABLE_DB_FUNCTIONS: the table lock keeps notification order gap-free.
     }
 

@@ -12,12 +12,10 @@ from eventsourcing.persistence import ApplicationRecorder
 
 from ledger.integrity.chain import GENESIS, Link, chain_step, leaf_hash
 from ledger.integrity.notary import Notary, NotaryThread
-from ledger.integrity.recorders import (
-    ChainedPostgresRecorder,
-    ChainedSQLiteRecorder,
-    ChainStore,
-)
+from ledger.integrity.postgres_recorder import ChainedPostgresRecorder
 from ledger.integrity.signing import Checkpoint, KeyFileError, Keyring, Signer
+from ledger.integrity.sqlite_recorder import ChainedSQLiteRecorder
+from ledger.integrity.store import ChainStore
 from ledger.integrity.verifier import Verdict, verify
 from ledger.settings import Settings
 

@@ -17,8 +17,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from ledger.integrity.chain import GENESIS, chain_step, leaf_hash
-from ledger.integrity.recorders import ChainStore, RawEvent
 from ledger.integrity.signing import Checkpoint, Keyring
+from ledger.integrity.store import ChainStore, RawEvent
 
 FORMAT = "counterpart-verifiable-export/1"
 PAGE = 2000

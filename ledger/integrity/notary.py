@@ -6,8 +6,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from ledger.integrity.recorders import ChainStore
 from ledger.integrity.signing import Checkpoint, Signer
+from ledger.integrity.store import ChainStore
 
 
 class Notary:

@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from ledger.application import Counterpart
 from ledger.integrity import chain_store
-from ledger.integrity.recorders import ChainStore
+from ledger.integrity.store import ChainStore
 from ledger.integrity.verifier import RangeResult, Runner, check_range
 from ledger.settings import Settings
 

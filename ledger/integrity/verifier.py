@@ -17,8 +17,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from ledger.integrity.chain import CHAIN_PREFIX, LEAF_PREFIX
-from ledger.integrity.recorders import ChainStore, Checked
 from ledger.integrity.signing import Checkpoint, Keyring
+from ledger.integrity.store import ChainStore, Checked
 
 PAGE = 2000
 CHUNK = 50_000
