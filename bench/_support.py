@@ -18,6 +18,13 @@ from importlib import metadata
 from pathlib import Path
 from urllib.parse import urlsplit
 
+# Python puts a script's own directory first on sys.path, so from bench/projections.py
+# `import projections` would find that script instead of the package. The repository root goes
+# first (as with `python -m`); every benchmark imports this module before the packages.
+REPOSITORY = str(Path(__file__).resolve().parent.parent)
+if sys.path[:1] != [REPOSITORY]:
+    sys.path.insert(0, REPOSITORY)
+
 import psycopg
 from eventsourcing.application import ProcessingEvent
 from psycopg import sql
@@ -39,13 +46,6 @@ from ledger.domain import (
 from ledger.settings import Settings
 from ledger.upgrade import upgrade
 from tests.support import shortcuts
-
-# Python puts a script's own directory first on sys.path, so from bench/projections.py
-# `import projections` would find that script instead of the package. The repository root goes
-# first (as with `python -m`); every benchmark imports this module before the packages.
-REPOSITORY = str(Path(__file__).resolve().parent.parent)
-if sys.path[:1] != [REPOSITORY]:
-    sys.path.insert(0, REPOSITORY)
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 BACKENDS = ("sqlite", "postgres")
