@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
@@ -121,3 +121,17 @@ def attainment(direction: Direction, target: Decimal, value: Decimal | None) -> 
     if direction is Direction.AT_LEAST:
         return max(Fraction(0), min(Fraction(1), v / t))
     return Fraction(1) if v <= t else t / v
+
+
+def recorded_on(moment: datetime) -> date:
+    """The UTC calendar date of a recorded time."""
+    return moment.astimezone(UTC).date()
+
+
+def counts_for_delivery(
+    as_of: date, recorded_at: datetime, due_date: date, grace_days: int
+) -> bool:
+    """Whether a report may decide a metric's delivery: as of the due date or earlier, and
+    recorded at most ``grace_days`` after it. Of those, the deciding report is the latest by
+    ``as_of``, then by recording order (docs/scoring.md, "Delivery")."""
+    return as_of <= due_date and recorded_on(recorded_at) <= due_date + timedelta(days=grace_days)

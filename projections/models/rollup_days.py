@@ -16,8 +16,8 @@ from typing import Any
 from uuid import UUID
 
 from ledger.domain import Partner, Plan
+from ledger.domain.rules import recorded_on
 from projections.rules.portfolio import PartnershipDay
-from projections.rules.scoring import recorded_on
 from projections.runtime.runner import TRACKING_TABLE, Positioned
 from projections.runtime.store import Cursor, Where
 

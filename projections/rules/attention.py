@@ -6,9 +6,10 @@ from collections.abc import Sequence
 from datetime import date
 
 from ledger.domain import Side
+from ledger.domain.rules import recorded_on
 from projections.rules.facts import PlanFacts
 from projections.rules.rollups import is_active, reviewed_within
-from projections.rules.scoring import activation, end_of_day, recorded_on, responsiveness
+from projections.rules.scoring import activation, end_of_day, responsiveness
 
 DRAFT_TOO_LONG_DAYS = 14
 

@@ -14,6 +14,7 @@ from fractions import Fraction
 from typing import Any
 
 from ledger.domain import Side
+from ledger.domain.rules import recorded_on
 from projections.rules.facts import PlanFacts, ReportFact, StanceFact
 from projections.rules.scoring import (
     DELIVERY,
@@ -22,7 +23,6 @@ from projections.rules.scoring import (
     REVIEWS,
     SideScore,
     end_of_day,
-    recorded_on,
     terms_as_of,
 )
 from projections.rules.text import decimal_text, moment

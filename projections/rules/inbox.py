@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from ledger.domain import Side
+from ledger.domain.rules import recorded_on
 from projections.rules.facts import AGREE_METRIC, ANSWER_ADJUSTMENT, PlanFacts, RequestFact
 from projections.rules.scoring import (
     DELIVERY,
@@ -25,7 +26,6 @@ from projections.rules.scoring import (
     deciding_report,
     end_of_day,
     live_metrics,
-    recorded_on,
     terms_as_of,
     window_containing,
 )

@@ -14,6 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from ledger.domain import Side
+from ledger.domain.rules import recorded_on
 from projections.rules.facts import AGREE_METRIC, PlanFacts
 from projections.rules.scoring import (
     Pace,
@@ -21,7 +22,6 @@ from projections.rules.scoring import (
     end_of_day,
     live_metrics,
     pace,
-    recorded_on,
     side_score,
 )
 

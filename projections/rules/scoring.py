@@ -15,7 +15,7 @@ from fractions import Fraction
 from typing import Any
 
 from ledger.domain import Side
-from ledger.domain.rules import attainment
+from ledger.domain.rules import attainment, counts_for_delivery, recorded_on
 from projections.rules.facts import MetricFacts, PlanFacts, ReportFact, RequestFact, TermsFact
 
 RULE_VERSION = 1
@@ -92,11 +92,6 @@ def round_half_up(value: Fraction, places: int) -> Decimal:
     return Decimal(math.floor(value * scale + Fraction(1, 2))).scaleb(-places)
 
 
-def recorded_on(moment: datetime) -> date:
-    """The UTC calendar date of a recorded time."""
-    return moment.astimezone(UTC).date()
-
-
 def days_between(start: datetime, end: datetime) -> Fraction:
     """Exact days (fractional) between two recorded times."""
     return Fraction((end - start) // timedelta(microseconds=1), MICROSECONDS_PER_DAY)
@@ -167,11 +162,11 @@ def deciding_report(
     metric: MetricFacts, terms: TermsFact, grace_days: int, as_of: date
 ) -> ReportFact | None:
     """The latest report (by as_of, then recording order) that counts for delivery."""
-    deadline = terms.due_date + timedelta(days=grace_days)
     eligible = [
         r
         for r in metric.reports
-        if recorded_on(r.recorded_at) <= min(as_of, deadline) and r.as_of <= terms.due_date
+        if recorded_on(r.recorded_at) <= as_of
+        and counts_for_delivery(r.as_of, r.recorded_at, terms.due_date, grace_days)
     ]
     return max(eligible, key=lambda r: (r.as_of, r.event_id), default=None)
 
