@@ -4,7 +4,6 @@ request deadline."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import re
@@ -230,7 +229,8 @@ class RequestLog:
         """Run the app; if it has not begun to answer by the deadline, answer 503 for it.
 
         The request's work goes on (a thread cannot be stopped) and its answer is dropped; a
-        command it completes is kept for the Idempotency-Key, so a retry gets its answer.
+        command it completes is kept for the Idempotency-Key, so a retry gets its answer. The
+        deadline is a timer on the event loop, so a request answered in time costs no task.
         """
         seconds = request_timeout(scope)
         if seconds is None:
@@ -247,15 +247,29 @@ class RequestLog:
                 started = True
             await send(message)
 
-        task = asyncio.ensure_future(self.app(scope, receive, guarded_send))
-        done, _ = await asyncio.wait({task}, timeout=seconds)
-        if task in done or started:
-            await task
-            return
-        abandoned = True
-        self.late.add(task)
-        task.add_done_callback(self._finished_late)
-        self.log.warning("request_timeout", seconds=seconds, path=scope.get("path"))
+        def at_deadline() -> None:
+            nonlocal abandoned
+            if started:
+                return
+            abandoned = True
+            self.log.warning("request_timeout", seconds=seconds, path=scope.get("path"))
+            answer = asyncio.ensure_future(self._timed_out(send, seconds))
+            self.late.add(answer)
+            if work is not None:
+                self.late.add(work)
+
+        work = asyncio.current_task()
+        timer = asyncio.get_running_loop().call_later(seconds, at_deadline)
+        try:
+            await self.app(scope, receive, guarded_send)
+        except Exception as error:
+            if not abandoned:
+                raise
+            self.log.warning("late_request_failed", error=f"{type(error).__name__}: {error}")
+        finally:
+            timer.cancel()
+
+    async def _timed_out(self, send: Send, seconds: float) -> None:
         body = _timed_out(seconds)
         await send(
             {
@@ -269,13 +283,6 @@ class RequestLog:
             }
         )
         await send({"type": "http.response.body", "body": body})
-
-    def _finished_late(self, task: asyncio.Future[None]) -> None:
-        """A request answered 503 at its deadline has ended; log how, if it failed."""
-        with contextlib.suppress(asyncio.CancelledError):
-            error = task.exception()
-            if error is not None:
-                self.log.warning("late_request_failed", error=f"{type(error).__name__}: {error}")
 
     async def _reject(self, send: Send) -> None:
         body = _too_large(self.max_body_bytes)

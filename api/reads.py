@@ -44,14 +44,28 @@ def etag(document: JSON) -> dict[str, str]:
 
 
 def current_plan(services: Services, principal: Principal, plan_id: UUID) -> JSON:
-    """The plan now, with paces for today (after any write answered before this read)."""
+    """The plan now, with paces for today (after any write answered before this read).
+
+    Rendered from the ledger's cached plan when this process holds the stored version (as a
+    command's answer is: the same document, no read model to wait for); from the read models
+    otherwise.
+    """
+    as_of = today(services)
+    kept = services.app.read_kept_plan(plan_id, lambda plan: (plan.partner_id, live(plan, as_of)))
+    if kept is not None:
+        partner_id, document = kept
+        with services.reading() as cursor:
+            if can_see(cursor, principal, partner_id):
+                return document
+        msg = f"plan {plan_id} not found"
+        raise NotFound(msg)
 
     def read(cursor: Cursor) -> tuple[JSON, PlanFacts | None] | None:
         document = plan_document(cursor, plan_id)
         return None if document is None else (document, FACTS.load(cursor, plan_id))
 
     document, facts = read_visible(services, principal, plan_id, read)
-    return with_paces(document, facts, today(services))
+    return with_paces(document, facts, as_of)
 
 
 def read_visible(
@@ -106,11 +120,17 @@ def plan_result(services: Services, plan: Plan) -> Result:
     """A command's response: the plan as the command left it, rendered from the aggregate
     it saves (read-your-writes without waiting for the projections), with paces as of the
     day the command was recorded."""
+    body = live(plan, plan.modified_on.date())
+    return Result(body, etag(body))
+
+
+def live(plan: Plan, as_of: date) -> JSON:
+    """The plan document of an aggregate, with paces as of a date."""
     body = plan_view(plan)
-    found = paces(plan, plan.modified_on.date())
+    found = paces(plan, as_of)
     for metric in body["metrics"]:
         metric["pace"] = found.get(metric["id"])
-    return Result(body, etag(body))
+    return body
 
 
 def plans_with_paces(cursor: Cursor, documents: list[JSON], as_of: date) -> list[JSON]:

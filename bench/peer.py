@@ -12,12 +12,20 @@ interleaved rounds, so a noisy neighbour slows both alike. Printed per backend:
 - ``GET /v1/plans/{id}`` / the peer's read of the same plan;
 - ``GET /healthz`` / the peer's ``/healthz`` (what the framework and middleware cost).
 
-    .venv/bin/python bench/peer.py [--backend sqlite|postgres|both] [--rounds 3] [--seconds 5]
+Counterpart keeps read models and the peer keeps none, so Counterpart is measured in both of
+its layouts (``--layout``): ``embedded`` (the projections on a thread of the server process,
+the zero-set-up default) and ``external`` (``COUNTERPART_PROJECTIONS=external`` and one
+``counterpart projections run`` worker process beside the server, as docs/operations.md
+deploys it); the worker runs on the same two cores, so the machine does the same work.
+
+    .venv/bin/python bench/peer.py [--backend sqlite|postgres|both]
+        [--layout embedded|external|both] [--rounds 3] [--seconds 5]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import re
 import shutil
@@ -340,7 +348,23 @@ def quoted(paths: list[str]) -> str:
 # ------------------------------------------------------------------ running
 
 
-def run(settings: Settings, peer_url: str, rounds: int, seconds: int) -> Rates:
+@contextmanager
+def projection_worker(env: dict[str, str]) -> Iterator[None]:
+    """A ``counterpart projections run`` process for the ``external`` layout."""
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "api.cli", "projections", "run"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        yield
+    finally:
+        worker.terminate()
+        worker.wait(timeout=30)
+
+
+def run(settings: Settings, peer_url: str, rounds: int, seconds: int, layout: str) -> Rates:
     """Both servers on one backend, measured in interleaved rounds."""
     print(f"  setting up {PLANS} active plans on each side ...", flush=True)
     fixture = active_plans(settings, PLANS)
@@ -368,7 +392,10 @@ def run(settings: Settings, peer_url: str, rounds: int, seconds: int) -> Rates:
         ("peer", "healthz"): lua(LUA_PLAIN, path="/healthz", token=NO_TOKEN),
     }
     rates = Rates()
-    ours_env = {"COUNTERPART_DATABASE_URL": settings.database_url}
+    ours_env = {
+        "COUNTERPART_DATABASE_URL": settings.database_url,
+        "COUNTERPART_PROJECTIONS": layout,
+    }
     peer_env_vars = {
         "PEER_DATABASE_URL": peer_url,
         "PEER_MANAGER_ID": str(cast.manager.id),
@@ -376,6 +403,7 @@ def run(settings: Settings, peer_url: str, rounds: int, seconds: int) -> Rates:
     }
     try:
         with (
+            projection_worker(ours_env) if layout == "external" else contextlib.nullcontext(),
             uvicorn("api.app:create_app", ours_env, ROOT, "/readyz") as ours,
             uvicorn("peer:create_app", peer_env_vars, ROOT / "bench", "/healthz") as peer,
         ):
@@ -396,14 +424,17 @@ def run(settings: Settings, peer_url: str, rounds: int, seconds: int) -> Rates:
     return rates
 
 
-def report(backend: str, rates: Rates) -> bool:
+def report(backend: str, layout: str, rates: Rates) -> bool:
     """Print the rates and the ratios; whether the command goal is met."""
     labels = {
         "command": "POST …/progress (fresh Idempotency-Key)",
         "read": "GET /v1/plans/{id}",
         "healthz": "GET /healthz",
     }
-    print(f"\n{backend}: median requests/s over the rounds ({CONNECTIONS} connections, wrk)")
+    print(
+        f"\n{backend}, projections {layout}: median requests/s over the rounds "
+        f"({CONNECTIONS} connections, wrk)"
+    )
     print(f"  {'request':<42} {'counterpart':>12} {'peer':>10} {'ratio':>7}  failed")
     met = True
     for kind, label in labels.items():
@@ -423,20 +454,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--backend", choices=("sqlite", "postgres", "both"), default="both")
     parser.add_argument("--postgres-url", default=DEFAULT_POSTGRES_URL)
+    parser.add_argument("--layout", choices=("embedded", "external", "both"), default="both")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=5, help="per wrk run")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("bench/peer.py needs wrk (Debian: apt-get install wrk; `make bench` does it)")
     print(f"bench/peer.py on {machine()}")
+    layouts = ("embedded", "external") if args.layout == "both" else (args.layout,)
     for backend in backends(args.backend):
-        print(f"\n{backend}:", flush=True)
-        with (
-            ledger_store(backend, args.postgres_url) as ours,
-            ledger_store(backend, args.postgres_url) as theirs,
-        ):
-            rates = run(ours, theirs.database_url, args.rounds, args.seconds)
-        report(backend, rates)
+        for layout in layouts:
+            print(f"\n{backend}, projections {layout}:", flush=True)
+            with (
+                ledger_store(backend, args.postgres_url) as ours,
+                ledger_store(backend, args.postgres_url) as theirs,
+            ):
+                rates = run(ours, theirs.database_url, args.rounds, args.seconds, layout)
+            report(backend, layout, rates)
 
 
 if __name__ == "__main__":

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.domain import DomainEventProtocol, MutableOrImmutableAggregate
+from eventsourcing.domain import MutableOrImmutableAggregate
 from eventsourcing.persistence import (
     IntegrityError,
     JSONTranscoder,
-    Notification,
     Recording,
     Transcoder,
 )
@@ -38,10 +37,12 @@ from ledger.domain.base import LedgerAggregate
 from ledger.idempotency import Kept, KeyReused, Recorded
 from ledger.integrity import ChainStore, chain_store
 from ledger.persistence import library_env
+from ledger.recovery import recorded_already
 from ledger.settings import Settings
 from ledger.transcodings import register_all
 
 A = TypeVar("A", bound=LedgerAggregate)
+T = TypeVar("T")
 
 SNAPSHOT_INTERVAL = 25
 """Plans are snapshotted every 25 events; docs/performance.md has the measurement."""
@@ -126,45 +127,10 @@ class Counterpart(Application[UUID]):
         try:
             return super()._record(processing_event)
         except IntegrityError:
-            recordings = self._recorded_already(processing_event.events)
+            recordings = recorded_already(self.mapper, self.recorder, processing_event.events)
             if recordings is None:
                 raise
             return recordings
-
-    def _recorded_already(
-        self, events: Sequence[DomainEventProtocol[UUID]]
-    ) -> list[Recording[UUID]] | None:
-        """Recordings of these exact events if the store holds them already, else None.
-
-        Only for events of a request (with its id): events without one (the command line, a
-        test) could be byte for byte those of another writer, and are never taken as done.
-        """
-        if not events or not all(getattr(e, "request_id", None) for e in events):
-            return None
-        stored = [self.mapper.to_stored_event(event) for event in events]
-        for originator_id in {event.originator_id for event in events}:
-            mine = [s for s in stored if s.originator_id == originator_id]
-            found = self.recorder.select_events(
-                originator_id,
-                gt=mine[0].originator_version - 1,
-                lte=mine[-1].originator_version,
-            )
-            if [(f.topic, f.state) for f in found] != [(m.topic, m.state) for m in mine]:
-                return None
-        position = self.recorder.max_notification_id() or 0  # at or after these events
-        return [
-            Recording(
-                event,
-                Notification(
-                    originator_id=s.originator_id,
-                    originator_version=s.originator_version,
-                    topic=s.topic,
-                    state=s.state,
-                    id=position,
-                ),
-            )
-            for event, s in zip(events, stored, strict=True)
-        ]
 
     def head_position(self) -> int:
         """The global position of the newest event in the ledger (0 while it is empty)."""
@@ -249,6 +215,19 @@ class Counterpart(Application[UUID]):
             msg = "version counts events from 1"
             raise InvalidInput(msg)
         return self.load(Plan, plan_id, version, fresh=version is None)
+
+    def read_kept_plan(self, plan_id: UUID, read: Callable[[Plan], T]) -> T | None:
+        """``read`` of this process's cached plan if it is the stored version, under the plan's
+        lock (no command is half-way on it); None if no current copy is kept here."""
+        cache = self.repository.cache
+        with self._plan_locks[hash(plan_id) % PLAN_LOCKS]:
+            try:
+                plan = None if cache is None else cache.get(plan_id)
+            except KeyError:
+                return None
+            if not isinstance(plan, Plan) or plan.version != self.stored_version(plan_id):
+                return None
+            return read(plan)
 
     def stored_version(self, aggregate_id: UUID) -> int | None:
         """The version of an aggregate's last stored event (None if it has none)."""

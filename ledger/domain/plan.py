@@ -12,12 +12,12 @@ from ledger.domain import rules
 from ledger.domain.base import LedgerAggregate
 from ledger.domain.errors import (
     InvalidInput,
-    NotAllowedForRole,
     NotAParty,
     NotFound,
     RuleViolation,
     WrongSide,
 )
+from ledger.domain.plan_checks import PlanChecks, not_in_future, sided
 from ledger.domain.state import Adjustment, Commitment, Metric, Review
 from ledger.domain.values import (
     Acting,
@@ -32,7 +32,7 @@ from ledger.domain.values import (
 MAX_METRICS = 50
 
 
-class Plan(LedgerAggregate):
+class Plan(PlanChecks, LedgerAggregate):
     """A plan of one partnership: draft, then active once both sides commit, then closed."""
 
     if TYPE_CHECKING:  # declared for the type checker; annotations here would be init fields
@@ -107,7 +107,7 @@ class Plan(LedgerAggregate):
         if by.partner_id is None:
             msg = "only a party to the partnership may draft its plans"
             raise NotAParty(msg)
-        _sided(by)
+        sided(by)
         rules.check_period(period_start, period_end)
         objectives = [rules.required_text(o, "objective") for o in objectives or []]
         if len(objectives) > rules.MAX_OBJECTIVES:
@@ -202,7 +202,7 @@ class Plan(LedgerAggregate):
             msg = f"only the {metric.owner_side.value} side reports on {metric.name!r}"
             raise WrongSide(msg)
         rules.amount(value, "value")
-        _not_in_future(as_of, by, "as_of")
+        not_in_future(as_of, by, "as_of")
         if as_of < self.period_start:
             msg = f"as_of ({as_of}) must not be before the plan starts ({self.period_start})"
             raise InvalidInput(msg)
@@ -228,7 +228,7 @@ class Plan(LedgerAggregate):
         """Record a review held on a date, at most ``grace_days`` before today."""
         self._party(by)
         self._require_active("reviews are recorded")
-        _not_in_future(held_on, by, "held_on")
+        not_in_future(held_on, by, "held_on")
         earliest = by.today - timedelta(days=self.grace_days)
         if held_on < earliest:
             msg = (
@@ -372,107 +372,3 @@ class Plan(LedgerAggregate):
         except KeyError:
             msg = f"adjustment {adjustment_id} not found on this plan"
             raise NotFound(msg) from None
-
-    # ---------------------------------------------------------------- checks
-
-    def _party(self, by: Acting) -> Side:
-        """The acting side, after checking the actor is party to this plan and it is open."""
-        if by.partner_id != self.partner_id:
-            msg = "only the partnership's manager and its partner contacts act on its plans"
-            raise NotAParty(msg)
-        side = _sided(by)
-        if self.status is PlanStatus.CLOSED:
-            msg = "the plan is closed and accepts nothing more"
-            raise RuleViolation(msg)
-        return side
-
-    def _require_draft(self, what: str) -> None:
-        if self.status is not PlanStatus.DRAFT:
-            msg = f"{what} only while the plan is a draft; propose an adjustment instead"
-            raise RuleViolation(msg)
-
-    def _require_active(self, what: str) -> None:
-        if self.status is not PlanStatus.ACTIVE:
-            msg = f"{what} only on active plans; this plan is {self.status.value}"
-            raise RuleViolation(msg)
-
-    def _metric(self, metric_id: UUID) -> Metric:
-        try:
-            return self.metrics[str(metric_id)]
-        except KeyError:
-            msg = f"metric {metric_id} not found on this plan"
-            raise NotFound(msg) from None
-
-    def _live_metric(self, metric_id: UUID) -> Metric:
-        metric = self._metric(metric_id)
-        if metric.retired:
-            msg = f"{metric.name!r} is retired"
-            raise RuleViolation(msg)
-        return metric
-
-    def _require_not_due(self, metric: Metric, by: Acting) -> None:
-        if by.today >= metric.due_date:
-            msg = f"{metric.name!r} is due on {metric.due_date}; its terms can no longer change"
-            raise RuleViolation(msg)
-
-    def _open_adjustment(self, adjustment_id: UUID) -> Adjustment:
-        adjustment = self.adjustment(adjustment_id)
-        if not adjustment.is_open:
-            msg = f"the adjustment is already {adjustment.status.value}"
-            raise RuleViolation(msg)
-        return adjustment
-
-    def _answerable(self, adjustment_id: UUID, by: Acting) -> Adjustment:
-        side = self._party(by)
-        self._require_active("adjustments are answered")
-        adjustment = self._open_adjustment(adjustment_id)
-        if side is adjustment.proposed_by_side:
-            msg = "an adjustment is accepted or rejected by the other side, not its proposer"
-            raise WrongSide(msg)
-        return adjustment
-
-    def _check_adjustment(
-        self,
-        metric: Metric,
-        kind: AdjustmentKind,
-        new_target: Decimal | None,
-        new_due_date: date | None,
-        by: Acting,
-    ) -> None:
-        wants_target = kind is AdjustmentKind.CHANGE_TARGET
-        wants_date = kind is AdjustmentKind.CHANGE_DUE_DATE
-        if (new_target is not None) is not wants_target:
-            verb = "requires" if wants_target else "takes no"
-            msg = f"{kind.value} {verb} new_target"
-            raise InvalidInput(msg)
-        if (new_due_date is not None) is not wants_date:
-            verb = "requires" if wants_date else "takes no"
-            msg = f"{kind.value} {verb} new_due_date"
-            raise InvalidInput(msg)
-        if new_target is not None:
-            rules.positive_amount(new_target, "new_target")
-            if new_target == metric.target:
-                msg = f"the target of {metric.name!r} is already {metric.target}"
-                raise InvalidInput(msg)
-        if new_due_date is not None:
-            rules.within_period(new_due_date, self.period_start, self.period_end, "new_due_date")
-            if new_due_date <= by.today:
-                msg = f"new_due_date ({new_due_date}) must be after today ({by.today})"
-                raise InvalidInput(msg)
-            if new_due_date == metric.due_date:
-                msg = f"{metric.name!r} is already due on {metric.due_date}"
-                raise InvalidInput(msg)
-
-
-def _sided(by: Acting) -> Side:
-    side = by.side
-    if side is None:
-        msg = f"a {by.actor.role.value} has no side and cannot act on plans"
-        raise NotAllowedForRole(msg)
-    return side
-
-
-def _not_in_future(day: date, by: Acting, what: str) -> None:
-    if day > by.today:
-        msg = f"{what} ({day}) must not be in the future (today is {by.today})"
-        raise InvalidInput(msg)

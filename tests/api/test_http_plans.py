@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import httpx
 import pytest
@@ -590,3 +591,25 @@ def test_the_audit_trail_shows_who_agreed_and_committed_to_which_terms(
         partner_id=world.partner,
     )
     assert {e["actor"]["id"] for page in mine for e in page} == {world.contact.id}
+
+
+def test_a_plan_read_from_the_kept_copy_equals_the_plan_read_from_the_read_models(
+    world: World,
+) -> None:
+    """A GET answered from the process's cached plan (its stored version) is the very
+    document the read models give once that copy is gone, paces for today included; and its
+    scope is the same: another partnership's manager gets 404."""
+    plan = an_active_plan(world)
+    progress = f"{plan.url}/metrics/{plan.partner_metric}/progress"
+    for value in (2, 5):
+        created(world.contact.post(progress, {"value": value, "as_of": world.today()}))
+        world.clock.advance(timedelta(days=9))
+    services = world.client.app.state.services  # type: ignore[attr-defined]
+    assert services.app.read_kept_plan(UUID(plan.id), lambda kept: kept.version) is not None
+    kept = world.plan(plan)
+    assert world.other_manager.get(plan.url).status_code == 404
+    services.app.repository.cache.get(UUID(plan.id), evict=True)
+    assert services.app.read_kept_plan(UUID(plan.id), lambda kept: kept.version) is None
+    assert world.plan(plan) == kept
+    assert world.other_manager.get(plan.url).status_code == 404
+    assert any(m["pace"] is not None for m in kept["metrics"])

@@ -9,13 +9,12 @@ import sqlite3
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from fastapi.testclient import TestClient
 from psycopg import sql
 
 from api.app import create_app
@@ -41,6 +40,7 @@ from tests.reliability.conftest import (
     review,
     settle,
 )
+from tests.support.loopback import in_process
 
 CLIENTS = 4
 LOAD_BEFORE = 1.5
@@ -269,13 +269,14 @@ def test_a_request_blocked_past_the_deadline_answers_503_and_its_retry_gets_the_
     a retry with the same key gets the command's answer (its own or a replay, whichever
     attempt got the key first): applied once."""
     server = ServerSettings(poll_interval=0.05, request_timeout=DEADLINE)
-    with TestClient(create_app(settings, server, clock), raise_server_exceptions=False) as client:
-        world = a_world(client, settings, clock)
+    app = create_app(settings, server, clock)
+    with in_process(app) as base, httpx.Client(base_url=base, timeout=30) as client:
+        world = a_world(client, settings, clock)  # type: ignore[arg-type]
         plan = an_active_plan(world)
         url = f"{plan.url}/metrics/{plan.partner_metric}/progress"
         body = {"value": 5, "as_of": world.today(), "note": "held up"}
         headers = {"Idempotency-Key": "held-up"}
-        head = world.head()
+        head = ledger_head(settings)
         with write_lock_held(settings, HELD):
             started = time.monotonic()
             cut = world.contact.post(url, body, headers=headers)
@@ -291,7 +292,7 @@ def test_a_request_blocked_past_the_deadline_answers_503_and_its_retry_gets_the_
         assert again.status_code == 201, again.text
         reported = next(m for m in again.json()["metrics"] if m["id"] == plan.partner_metric)
         assert reported["latest_value"] == "5"
-        assert world.head() == head + 1  # one of the two attempts applied it, not both
+        assert ledger_head(settings) == head + 1  # one of the two attempts applied it, not both
 
 
 @pytest.mark.timeout(180)
@@ -302,21 +303,19 @@ def test_a_stopping_server_waits_for_a_request_still_working_after_its_deadline(
     ledger's write lock: the server waits for that work (instead of closing the connections
     under it, which can crash the process), and the command it completes is stored once."""
     server = ServerSettings(poll_interval=0.05, request_timeout=DEADLINE)
-    client = TestClient(create_app(settings, server, clock), raise_server_exceptions=False)
-    client.__enter__()
-    try:
-        world = a_world(client, settings, clock)
+    with ExitStack() as serving:
+        base = serving.enter_context(in_process(create_app(settings, server, clock)))
+        client = serving.enter_context(httpx.Client(base_url=base, timeout=30))
+        world = a_world(client, settings, clock)  # type: ignore[arg-type]
         plan = an_active_plan(world)
         url = f"{plan.url}/metrics/{plan.partner_metric}/progress"
         body = {"value": 7, "as_of": world.today(), "note": "late"}
-        head = world.head()
+        head = ledger_head(settings)
         with write_lock_held(settings, HELD):
             started = time.monotonic()
             cut = world.contact.post(url, body, headers={"Idempotency-Key": "late"})
-            client.__exit__(None, None, None)  # stop while the request waits for the lock
+            serving.close()  # stop the server while the request waits for the lock
             stopped = time.monotonic() - started
-    finally:
-        client.__exit__(None, None, None)
     assert cut.status_code == 503, cut.text
     assert stopped >= HELD - 0.3, f"the server stopped after {stopped:.2f} s, before the work"
     assert ledger_head(settings) == head + 1

@@ -1,11 +1,13 @@
-"""Real servers on loopback for tests and benchmarks: a free port, and a process serving on it
-until the block ends (started, polled until ready, then terminated)."""
+"""Real servers on loopback for tests and benchmarks: a free port, a process serving on it until
+the block ends (started, polled until ready, then terminated), or uvicorn on a thread of this
+process (so that a test moves the app's clock)."""
 
 from __future__ import annotations
 
 import os
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import IO, Any
 
 import httpx
+import uvicorn
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -73,3 +76,25 @@ def serving(
         if process.poll() is None:
             process.terminate()
         process.wait(timeout=30)
+
+
+@contextmanager
+def in_process(app: Any, **config: Any) -> Iterator[str]:
+    """A real uvicorn serving ``app`` on a thread of this process; its base URL. Leaving the
+    block stops it as SIGTERM would (open requests are waited for)."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", **config)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        if not thread.is_alive():
+            msg = "the in-process server did not start"
+            raise RuntimeError(msg)
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=60)

@@ -3,22 +3,19 @@ both backends, and the same story through the JSON API: the same plan and the sa
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, expect
 
 from api.app import create_app
 from ledger.clock import SimulatedClock
 from tests.api.world import SERVER, SIGNING_KEY, World, a_world, partner_metric, vendor_metric
 from tests.conftest import BACKENDS, START, a_fresh_ledger
-from tests.support.loopback import free_port
+from tests.support.loopback import in_process
 
 
 @pytest.fixture(params=BACKENDS)
@@ -29,26 +26,12 @@ def served(
     with a_fresh_ledger(request.param, tmp_path_factory.mktemp("story")) as fresh:
         settings = replace(fresh, signing_key=SIGNING_KEY)
         clock = SimulatedClock(START)
-        port = free_port()
-        server = uvicorn.Server(
-            uvicorn.Config(
-                create_app(settings, SERVER, clock),
-                host="127.0.0.1",
-                port=port,
-                log_level="warning",
-                timeout_keep_alive=600,
-            )
-        )
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        while not server.started:
-            time.sleep(0.05)
-        try:
-            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-                yield a_world(client, settings, clock)  # type: ignore[arg-type]
-        finally:
-            server.should_exit = True
-            thread.join(timeout=30)
+        app = create_app(settings, SERVER, clock)
+        with (
+            in_process(app, timeout_keep_alive=600) as base,
+            httpx.Client(base_url=base, timeout=30) as client,
+        ):
+            yield a_world(client, settings, clock)  # type: ignore[arg-type]
 
 
 def a_browser_of(browser: Browser, world: World, token: str) -> Page:
