@@ -338,7 +338,7 @@ class Filler(Counterpart):
 
 def filler(settings: Settings, clock: SimulatedClock) -> Counterpart:
     """An application to fill a ledger with: no snapshots, no aggregate cache."""
-    return Filler(replace(settings, cache_size=0), clock)
+    return Filler(settings.replaced(cache_size=0), clock)
 
 
 def fill_wave(

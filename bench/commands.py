@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -168,7 +168,7 @@ def measure(
     """Every variant interleaved in rounds on one store, then the breakdown of (a)."""
     clock = SimulatedClock(START)
     app = Counterpart(settings, clock)
-    uncached = Counterpart(replace(settings, cache_size=0), clock)
+    uncached = Counterpart(settings.replaced(cache_size=0), clock)
     apps: list[Counterpart] = [app, uncached]
     try:
         cast = a_cast(app)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 from contextlib import ExitStack
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from _support import (
     DEFAULT_POSTGRES_URL,
@@ -113,12 +113,12 @@ def open_subject(
 ) -> Subject:
     """A fresh store for one interval, with its applications and an active plan."""
     settings = stack.enter_context(ledger_store(backend, postgres_url))
-    settings = replace(settings, postgres_pool_size=POOL_SIZE)
+    settings = settings.replaced(postgres_pool_size=POOL_SIZE)
     kind = application_class(interval)
     clock = SimulatedClock(START)
     writer = kind(settings, clock)
     stack.callback(writer.close)
-    reader = kind(replace(settings, cache_size=0), clock)
+    reader = kind(settings.replaced(cache_size=0), clock)
     stack.callback(reader.close)
     cast = a_cast(writer)
     return Subject(interval, writer, reader, cast, an_active_plan(writer, cast, clock), clock)

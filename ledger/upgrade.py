@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from ledger.application import Counterpart
 from ledger.integrity import chain_store
 from ledger.persistence import ensure_schema
@@ -18,7 +16,7 @@ def upgrade(settings: Settings) -> int:
     """
     if settings.is_postgres:
         ensure_schema(settings)
-    app = Counterpart(replace(settings, create_tables=True))
+    app = Counterpart(settings.replaced(create_tables=True))
     try:
         return chain_store(app.recorder).link_legacy_events()
     finally:

@@ -6,7 +6,6 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import date
 from typing import Annotated, Any, NoReturn
 from uuid import UUID
@@ -50,7 +49,7 @@ def configure(
     """Counterpart, the mutual accountability ledger for channel sales."""
     settings = Settings.from_env()
     if database_url:
-        settings = replace(settings, database_url=database_url)
+        settings = settings.replaced(database_url=database_url)
     STATE.settings = settings
 
 

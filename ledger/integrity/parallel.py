@@ -13,7 +13,6 @@ import multiprocessing
 import os
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import replace
 
 from ledger.application import Counterpart
 from ledger.integrity import chain_store
@@ -26,7 +25,7 @@ _OPENED: list[Counterpart] = []
 
 def _open(settings: Settings) -> None:
     """Worker start: open the ledger once."""
-    _OPENED.append(Counterpart(replace(settings, create_tables=False, cache_size=0)))
+    _OPENED.append(Counterpart(settings.replaced(create_tables=False, cache_size=0)))
 
 
 def _store() -> ChainStore:

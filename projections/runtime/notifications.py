@@ -3,14 +3,14 @@ the webhook sender and the periodic reminder pass, each on a thread, with their 
 
 from __future__ import annotations
 
-import os
 import threading
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime
 
 import structlog
+from pydantic import Field, field_validator
 
+from ledger.settings import EnvironmentSettings
 from projections.rules.reminders import Links
 from projections.runtime.embedded import UNAVAILABLE
 from projections.runtime.mail import mailer_from
@@ -19,71 +19,35 @@ from projections.runtime.store import ReadStore
 from projections.runtime.webhook_sender import LEASE, RetryPolicy, WebhookSender
 
 LOGGER = "counterpart.notifications"
-TRUE = {"1", "true", "yes", "y", "on"}
 
 
-@dataclass(frozen=True)
-class NotifySettings:
+class NotifySettings(EnvironmentSettings):
     """E-mail and webhook settings, from ``COUNTERPART_*`` variables (docs/notifications.md)."""
 
     smtp_url: str | None = None
     mail_from: str = "Counterpart <counterpart@localhost>"
     public_url: str = "http://127.0.0.1:8000"
-    remind_every: float = 900.0
+    remind_every: float = Field(900.0, gt=0)
     webhooks_allow_private: bool = False
-    webhook_concurrency: int = 8
-    webhook_retry_first: float = 5.0
-    webhook_retry_cap: float = 3600.0
-    webhook_retry_for: float = 86_400.0
-    webhook_lease: float = LEASE
+    webhooks_concurrency: int = Field(8, gt=0)
+    webhooks_retry_first: float = Field(5.0, gt=0)
+    webhooks_retry_cap: float = Field(3600.0, gt=0)
+    webhooks_retry_for: float = Field(86_400.0, gt=0)
+    webhooks_lease: float = Field(LEASE, gt=0)
 
+    @field_validator("smtp_url")
     @classmethod
-    def from_env(cls, environ: Mapping[str, str] | None = None) -> NotifySettings:
-        """Settings from the environment (defaults otherwise); a bad value raises ValueError."""
-        env = os.environ if environ is None else environ
-        settings = cls(
-            smtp_url=env.get("COUNTERPART_SMTP_URL") or None,
-            mail_from=env.get("COUNTERPART_MAIL_FROM") or cls.mail_from,
-            public_url=env.get("COUNTERPART_PUBLIC_URL") or cls.public_url,
-            remind_every=_seconds(env, "COUNTERPART_REMIND_EVERY", cls.remind_every),
-            webhooks_allow_private=(env.get("COUNTERPART_WEBHOOKS_ALLOW_PRIVATE") or "").lower()
-            in TRUE,
-            webhook_concurrency=int(
-                _seconds(env, "COUNTERPART_WEBHOOKS_CONCURRENCY", cls.webhook_concurrency)
-            ),
-            webhook_retry_first=_seconds(
-                env, "COUNTERPART_WEBHOOKS_RETRY_FIRST", cls.webhook_retry_first
-            ),
-            webhook_retry_cap=_seconds(
-                env, "COUNTERPART_WEBHOOKS_RETRY_CAP", cls.webhook_retry_cap
-            ),
-            webhook_retry_for=_seconds(
-                env, "COUNTERPART_WEBHOOKS_RETRY_FOR", cls.webhook_retry_for
-            ),
-            webhook_lease=_seconds(env, "COUNTERPART_WEBHOOKS_LEASE", cls.webhook_lease),
-        )
-        mailer_from(settings.smtp_url)  # refuse a malformed URL at start, not at the first mail
-        return settings
+    def _mailer(cls, value: str | None) -> str | None:
+        """A malformed URL is refused at start, not at the first mail."""
+        mailer_from(value)
+        return value
 
     @property
     def retry_policy(self) -> RetryPolicy:
         """How deliveries are retried."""
-        return RetryPolicy(self.webhook_retry_first, self.webhook_retry_cap, self.webhook_retry_for)
-
-
-def _seconds(env: Mapping[str, str], key: str, default: float) -> float:
-    raw = env.get(key)
-    if not raw:
-        return default
-    try:
-        value = float(raw)
-    except ValueError:
-        msg = f"{key} must be a number, not {raw!r}"
-        raise ValueError(msg) from None
-    if not value > 0:
-        msg = f"{key} must be positive, not {raw!r}"
-        raise ValueError(msg)
-    return value
+        return RetryPolicy(
+            self.webhooks_retry_first, self.webhooks_retry_cap, self.webhooks_retry_for
+        )
 
 
 def reminder_pass(
@@ -116,10 +80,10 @@ class Notifications:
             store,
             now,
             allow_private=settings.webhooks_allow_private,
-            concurrency=settings.webhook_concurrency,
+            concurrency=settings.webhooks_concurrency,
             policy=settings.retry_policy,
             on_outcome=on_delivery,
-            lease=settings.webhook_lease,
+            lease=settings.webhooks_lease,
         )
         self.reminders = reminder_pass(store, settings, now)
         self._stopping = threading.Event()

@@ -62,7 +62,7 @@ def partner_metric(**changes: Any) -> dict[str, Any]:
 def a_server(settings: Settings, clock: SimulatedClock) -> TestClient:
     """A client of a freshly built app (enter it to run the lifespan), holding a signing key."""
     if settings.signing_key is None and settings.signing_key_file is None:
-        settings = replace(settings, signing_key=SIGNING_KEY)
+        settings = settings.replaced(signing_key=SIGNING_KEY)
     return TestClient(create_app(settings, SERVER, clock), raise_server_exceptions=False)
 
 

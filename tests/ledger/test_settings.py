@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 
+from api.config import ServerSettings
 from ledger.persistence import ConfigurationError, library_env, postgres_parts
-from ledger.settings import DEFAULT_DATABASE_URL, Settings
+from ledger.settings import DEFAULT_DATABASE_URL, EnvironmentSettings, Settings, SettingsError
+from projections.runtime.notifications import NotifySettings
 from tests import conftest
 
 
@@ -93,3 +98,60 @@ def test_postgres_tests_fail_rather_than_skip_under_ci_when_the_server_is_missin
     monkeypatch.setenv("CI", "false")
     with pytest.raises(pytest.skip.Exception):
         conftest.postgres_or_skip()
+
+
+SETTINGS_CLASSES = [Settings, ServerSettings, NotifySettings]
+LEFT_TO_THE_COMMAND_LINE = {"COUNTERPART_WORKER_METRICS_PORT", "COUNTERPART_WORKER_METRICS_HOST"}
+"""Read by typer options of `counterpart projections run` (their envvar), not by a class."""
+
+
+@pytest.mark.parametrize("kind", SETTINGS_CLASSES)
+def test_settings_built_in_code_read_no_environment(
+    kind: type[EnvironmentSettings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A test or benchmark gets exactly the settings it wrote, whatever the shell exports."""
+    for name in kind.variables():
+        monkeypatch.setenv(name, "not-a-value")
+    assert kind() == kind.model_construct()
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "value"),
+    [
+        (Settings, "COUNTERPART_POSTGRES_POOL_SIZE", "0"),
+        (Settings, "COUNTERPART_CREATE_TABLES", "perhaps"),
+        (ServerSettings, "COUNTERPART_PROJECTIONS", "sideways"),
+        (ServerSettings, "COUNTERPART_COVERAGE_TARGET", "1.5"),
+        (ServerSettings, "COUNTERPART_REQUEST_TIMEOUT", "soon"),
+        (NotifySettings, "COUNTERPART_WEBHOOKS_LEASE", "-1"),
+        (NotifySettings, "COUNTERPART_SMTP_URL", "ftp://mail"),
+    ],
+)
+def test_a_value_a_setting_cannot_take_is_refused_naming_the_variable_and_the_value(
+    kind: type[EnvironmentSettings], name: str, value: str
+) -> None:
+    with pytest.raises(SettingsError) as refused:
+        kind.from_env({name: value})
+    assert name in str(refused.value)
+    assert repr(value) in str(refused.value)
+
+
+def test_an_empty_variable_counts_as_unset_and_a_copy_is_validated_too() -> None:
+    settings = Settings.from_env({"COUNTERPART_DATABASE_URL": "", "COUNTERPART_CACHE_SIZE": " "})
+    assert settings == Settings()
+    assert settings.replaced(cache_size=0).cache_size == 0
+    with pytest.raises(SettingsError, match="COUNTERPART_CACHE_SIZE"):
+        settings.replaced(cache_size=-1)
+    assert Settings.from_env({"COUNTERPART_TRUSTED_KEYS": "a.pem:b.pem"}).trusted_keys == (
+        "a.pem",
+        "b.pem",
+    )
+
+
+def test_every_variable_is_documented_in_the_operations_guide() -> None:
+    """docs/operations.md has a row for each variable a settings class reads, and no row for
+    a variable nothing reads."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text()
+    documented = set(re.findall(r"^\| `(COUNTERPART_[A-Z_]+)`", text, re.MULTILINE))
+    declared = {name for kind in SETTINGS_CLASSES for name in kind.variables()}
+    assert documented == declared | LEFT_TO_THE_COMMAND_LINE

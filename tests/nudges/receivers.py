@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -19,7 +19,7 @@ from projections.runtime.notifications import NotifySettings
 from tests.api.world import SERVER, SIGNING_KEY
 
 NOTIFY = NotifySettings(
-    webhooks_allow_private=True, webhook_retry_first=60.0, webhook_retry_cap=3600.0
+    webhooks_allow_private=True, webhooks_retry_first=60.0, webhooks_retry_cap=3600.0
 )
 """Loopback receivers allowed; retries a minute apart at first (tests move the clock)."""
 
@@ -109,6 +109,6 @@ def a_nudging_server(
 ) -> TestClient:
     """A client of the app (enter it to run the lifespan) delivering webhooks and reminders."""
     if settings.signing_key is None and settings.signing_key_file is None:
-        settings = replace(settings, signing_key=SIGNING_KEY)
+        settings = settings.replaced(signing_key=SIGNING_KEY)
     app = create_app(settings, SERVER, clock, notify)
     return TestClient(app, raise_server_exceptions=False)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import replace
 
 from ledger.clock import SimulatedClock
 from ledger.settings import Settings
@@ -29,7 +28,7 @@ def reminded(text: str) -> float:
 def test_deliveries_lag_and_reminders_are_counted(settings: Settings) -> None:
     clock = SimulatedClock(START)
     with an_smtp_server() as (smtp_url, mails), a_receiver() as receiver:
-        notify = replace(NOTIFY, smtp_url=smtp_url, remind_every=0.1)
+        notify = NOTIFY.replaced(smtp_url=smtp_url, remind_every=0.1)
         with a_nudging_server(settings, clock, notify) as client:
             world = a_world(client, settings, clock)
             body = {"url": receiver.url, "event_types": ["metric.agreed"]}

@@ -4,7 +4,6 @@ both backends, and the same story through the JSON API: the same plan and the sa
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -24,7 +23,7 @@ def served(
 ) -> Iterator[World]:
     """A real uvicorn on loopback (in this process, so that the test moves its clock)."""
     with a_fresh_ledger(request.param, tmp_path_factory.mktemp("story")) as fresh:
-        settings = replace(fresh, signing_key=SIGNING_KEY)
+        settings = fresh.replaced(signing_key=SIGNING_KEY)
         clock = SimulatedClock(START)
         app = create_app(settings, SERVER, clock)
         with (
