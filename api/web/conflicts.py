@@ -31,6 +31,7 @@ WORDS = {
 def changes_since(services: Services, plan: Plan, version: int) -> list[str]:
     """What happened to the plan after a version, in words: who did what, when."""
     names = {str(m.id): m.name for m in plan.metrics.values()}
+    services.catch_up()  # the history shows the change that made the form stale
     with services.reading() as cursor:
         events = plan_history(cursor, services.app.transcoder, plan.id, limit=10_000)
         told = []
