@@ -16,7 +16,7 @@ from api.deps import Command, Result
 from api.errors import domain_problem
 from api.reads import today
 from api.services import Services
-from api.web import views
+from api.web import plan_views, views
 from api.web.actions import Trial, drafting, plan_forms
 from api.web.conflicts import changes_since
 from api.web.forms import Field, Form, Option, Submitted, checked_csrf, parsed, text
@@ -103,7 +103,7 @@ def plan_page(
     history_before: int | None = None,
 ) -> HTMLResponse:
     """The plan page with its forms (a refused form kept as typed, with its errors)."""
-    data = views.plan_page(services, viewer.principal, plan_id, history_before=history_before)
+    data = plan_views.plan_page(services, viewer.principal, plan_id, history_before=history_before)
     data.update(plan_actions(services, viewer, data["plan"], done=done, failed=failed))
     return render(request, "plan.html", viewer, status_code=status_code, **data)
 

@@ -13,7 +13,7 @@ from api.errors import Problem
 from api.integrity import NoCheckpoint
 from api.routes.audit import _ndjson
 from api.schemas import Day
-from api.web import acting, live, views
+from api.web import acting, live, plan_views, views
 from api.web.access import home_of, require_page
 from api.web.rendering import render
 from api.web.viewer import ViewerDep
@@ -91,7 +91,7 @@ def plan(
         return acting.plan_page(
             request, services, viewer, plan_id, done=done, history_before=history_before
         )
-    data = views.plan_page(
+    data = plan_views.plan_page(
         services, viewer.principal, plan_id, version, as_of or None, history_before=history_before
     )
     return render(request, "plan.html", viewer, **data)

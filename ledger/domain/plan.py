@@ -25,7 +25,6 @@ from ledger.domain.values import (
     AdjustmentKind,
     Grade,
     MetricSpec,
-    PlanStatus,
     Side,
 )
 
@@ -36,17 +35,12 @@ class Plan(PlanChecks, LedgerAggregate):
     """A plan of one partnership: draft, then active once both sides commit, then closed."""
 
     if TYPE_CHECKING:  # declared for the type checker; annotations here would be init fields
-        partner_id: UUID
+        # partner_id, period_start, period_end, status, metrics, adjustments: see PlanChecks
         title: str
-        period_start: date
-        period_end: date
         objectives: list[str]
         report_every_days: int
         review_every_days: int
         grace_days: int
-        status: PlanStatus
-        metrics: dict[str, Metric]
-        adjustments: dict[str, Adjustment]
         reviews: list[Review]
         commitments: dict[str, Commitment | None]
         terms_version: int

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 import re
 
-from api.web.views import HISTORY_PAGE
+from api.web.plan_views import HISTORY_PAGE
 from tests.api.conftest import client, module_settings, shared_world, world
 from tests.api.world import Caller, World, an_active_plan, created
 
