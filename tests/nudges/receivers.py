@@ -58,6 +58,9 @@ class Receiver:
                 length = int(self.headers.get("content-length") or 0)
                 got = Received({k.lower(): v for k, v in self.headers.items()}, b"", 0)
                 got.body = self.rfile.read(length)
+                if len(got.body) < length:  # the sender died mid-request: nothing was received
+                    self.close_connection = True
+                    return
                 status = receiver.answer(got)
                 got.answered = status
                 with receiver.lock:
