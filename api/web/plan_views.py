@@ -9,10 +9,18 @@ from uuid import UUID
 
 from api.auth import Principal
 from api.errors import Problem
-from api.reads import FACTS, current_plan, jsonable, past_plan, read_visible, require_visible
+from api.reads import (
+    FACTS,
+    current_plan,
+    jsonable,
+    past_plan,
+    read_visible,
+    require_visible,
+    today,
+)
 from api.services import Services
 from api.web.explain import COMPONENT_HELP, COMPONENT_TITLES, item_met, item_reason
-from api.web.views import SIDES, names_of, request_subject, today
+from api.web.views import SIDES, names_of, request_subject
 from ledger.domain import NotFound, Side
 from projections.models.directory import partners
 from projections.models.plan_history import plan_history

@@ -12,7 +12,7 @@ from uuid import UUID
 
 from api.auth import Principal, visible_partners
 from api.integrity import NoCheckpoint
-from api.reads import FACTS
+from api.reads import FACTS, today
 from api.routes.directory import visible_partner
 from api.routes.scores import series_point
 from api.services import Services
@@ -43,11 +43,6 @@ TREND_BUDGET_SECONDS = 4.0
 PAGE_TREND_SECONDS = 0.3
 """Seconds the portfolio page itself spends on them (a small portfolio's trend comes at once)."""
 SIDES = [side.value for side in Side]
-
-
-def today(services: Services) -> date:
-    """The server's date (UTC)."""
-    return services.app.clock.now().date()
 
 
 # ------------------------------------------------------------- partnerships
