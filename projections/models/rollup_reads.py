@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -33,6 +35,20 @@ from projections.runtime.store import Cursor, ReadStore
 
 FILL_ALL_ABOVE = 200
 """Missing more partnerships than this, a read loads every plan's facts in one go."""
+
+_FILLING: weakref.WeakKeyDictionary[ReadStore, threading.Lock] = weakref.WeakKeyDictionary()
+_FILLING_GUARD = threading.Lock()
+
+
+def filling(store: ReadStore) -> threading.Lock:
+    """The lock a process takes to fill missing figures of a read store: one fill at a time,
+    so that concurrent first reads of a day (say, requests a timeout has given up on, whose
+    threads still run) compute it once, not once each with every plan's facts in memory."""
+    with _FILLING_GUARD:
+        lock = _FILLING.get(store)
+        if lock is None:
+            lock = _FILLING[store] = threading.Lock()
+        return lock
 
 
 @dataclass
@@ -147,21 +163,41 @@ class RollupDays:
         self, dates: Sequence[date], partner_ids: Sequence[UUID] | None
     ) -> dict[date, dict[UUID, PartnershipDay]]:
         """Every partnership's figures (or these') as of each date, filling what is missing."""
+        kept, missing = self._kept(dates, partner_ids)
+        if not any(missing.values()):
+            return kept
+        with filling(self.store):
+            kept, missing = self._kept(dates, partner_ids)  # another thread may have filled them
+            wanted = sorted({p for lacking in missing.values() for p in lacking})
+            if wanted:
+                self._fill(kept, missing, wanted)
+        return kept
+
+    def _kept(
+        self, dates: Sequence[date], partner_ids: Sequence[UUID] | None
+    ) -> tuple[dict[date, dict[UUID, PartnershipDay]], dict[date, dict[UUID, int]]]:
+        """The figures kept per date, and the partnerships missing (with their versions)."""
         kept: dict[date, dict[UUID, PartnershipDay]] = {}
         missing: dict[date, dict[UUID, int]] = {}
         with self.store.reading() as cursor:
             for day in dates:
                 kept[day], missing[day] = kept_days(cursor, day, partner_ids)
-            wanted = sorted({p for lacking in missing.values() for p in lacking})
-            if not wanted:
-                return kept
+        return kept, missing
+
+    def _fill(
+        self,
+        kept: dict[date, dict[UUID, PartnershipDay]],
+        missing: dict[date, dict[UUID, int]],
+        wanted: list[UUID],
+    ) -> None:
+        """Compute and keep the missing figures (into ``kept``), from the wanted facts."""
+        with self.store.reading() as cursor:
             plans = self._plans(cursor, wanted)
         for day, lacking in missing.items():
             filled = {p: (v, partnership_day(p, plans.get(p, []), day)) for p, v in lacking.items()}
             with self.store.transaction() as cursor:
                 keep_days(cursor, day, filled)
             kept[day].update({p: figures for p, (_, figures) in filled.items()})
-        return kept
 
     def has_portfolio(self, as_of: date) -> bool:
         """Whether the portfolio's figures as of a date are kept (and still hold)."""

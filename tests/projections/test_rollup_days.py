@@ -4,6 +4,8 @@ after an event is appended that was recorded on or before a date already kept (b
 from __future__ import annotations
 
 import json
+import threading
+import time
 from datetime import date, timedelta
 from uuid import UUID
 
@@ -11,6 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ledger.application import Counterpart
+from ledger.clock import SimulatedClock
 from projections.models.directory import Directory, partners
 from projections.models.rollup_reads import RollupDays, plan_days, plan_read, registered_by
 from projections.models.score_facts import ScoreFacts
@@ -19,7 +22,8 @@ from projections.rules.facts import PlanFacts
 from projections.rules.portfolio import partnership_day, portfolio
 from projections.rules.rollups import manager_score
 from projections.runtime.runner import Runner
-from projections.runtime.store import ReadStore
+from projections.runtime.store import Cursor, ReadStore
+from tests.builders import a_world, an_active_plan_in
 from tests.conftest import START
 from tests.projections.replay import replayed_facts
 from tests.scoring.test_score_properties import Life, Script, scripts
@@ -107,3 +111,47 @@ def recomputed_manager(store: ReadStore, manager_id: UUID, day: date) -> object:
         plans = {p: ScoreFacts().of_partner(cursor, p) for p in owned}
     score, rows = manager_score(plans, day)
     return json.loads(json.dumps({"score": score, "partners": rows}, default=float))
+
+
+class CountedFacts(ScoreFacts):
+    """The score facts, counting the partnerships whose facts a fill read (and reading
+    slowly enough that concurrent reads overlap)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.read: list[UUID] = []
+
+    def of_partner(self, cursor: Cursor, partner_id: UUID) -> list[PlanFacts]:
+        self.read.append(partner_id)
+        time.sleep(0.2)
+        return super().of_partner(cursor, partner_id)
+
+
+def test_concurrent_first_reads_of_a_day_compute_its_figures_once(
+    app: Counterpart, store: ReadStore, clock: SimulatedClock
+) -> None:
+    """Requests that all read a day nobody kept yet (say, after a timeout, whose threads still
+    run) wait for one fill: each partnership's facts are read once, not once per request."""
+    world = a_world(app, clock)
+    an_active_plan_in(world)
+    runner = Runner(app, store, [Directory(), ScoreFacts()])
+    runner.setup()
+    runner.catch_up()
+    facts = CountedFacts()
+    day = START.date() + timedelta(days=30)
+    start = threading.Barrier(4)
+    answers: list[dict[str, object]] = []
+
+    def read() -> None:
+        start.wait()
+        answers.append(RollupDays(store, facts).portfolio(day))
+
+    readers = [threading.Thread(target=read) for _ in range(4)]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join(timeout=60)
+    assert len(answers) == 4
+    assert all(answer == answers[0] for answer in answers)
+    assert sorted(facts.read) == sorted(set(facts.read))
+    assert facts.read, "the day was filled"

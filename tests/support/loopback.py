@@ -75,7 +75,12 @@ def serving(
     finally:
         if process.poll() is None:
             process.terminate()
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:  # busy past its shutdown: never leave it running
+            process.kill()
+            process.wait(timeout=30)
+            raise
 
 
 @contextmanager
