@@ -38,9 +38,10 @@ def portfolio(
     services: ServicesDep,
     viewer: ViewerDep,
     as_of: Annotated[Day | None, Query()] = None,
+    start: Annotated[int, Query(alias="from", ge=0, le=10_000_000)] = 0,
 ) -> HTMLResponse:
-    """The leaders' dashboard."""
-    data = views.portfolio_page(services, viewer.principal, as_of)
+    """The leaders' dashboard (``?from=``: the first partnership of the attention list's page)."""
+    data = views.portfolio_page(services, viewer.principal, as_of, start)
     return render(request, "portfolio.html", viewer, **data)
 
 

@@ -140,13 +140,45 @@ def day_lines(
     return lines
 
 
-def portfolio_page(services: Services, principal: Principal, as_of: date | None) -> JSON:
-    """The leaders' dashboard: coverage against its target, the figures, managers, attention."""
+ATTENTION_PAGE = 200
+"""Partnerships that need attention shown per page of the portfolio."""
+
+
+def portfolio_page(
+    services: Services, principal: Principal, as_of: date | None, start: int = 0
+) -> JSON:
+    """The leaders' dashboard: coverage against its target, the figures, managers, attention
+    (``start``: the first of the attention list's page shown)."""
     require_page(principal, "portfolio")
     day = as_of or today(services)
     figures = portfolio_figures(services, day)
     kept = rollups(services)
-    days = kept.partnerships(day)
+    view = kept.leaders(day, lambda days: leaders_view(services, day, days))
+    trend, complete = portfolio_trend(kept, day, figures, budget_seconds=PAGE_TREND_SECONDS)
+    coverage = figures["active_plan"]
+    target = figures["coverage_target"]
+    attention = view["attention"]
+    start = min(max(0, start), max(0, len(attention) - 1))
+    return {
+        "as_of": day,
+        "figures": figures,
+        "coverage": coverage,
+        "target": target,
+        "below_target": coverage["share"] is not None and coverage["share"] < target,
+        "managers": view["managers"],
+        "attention": attention[start : start + ATTENTION_PAGE],
+        "attention_count": len(attention),
+        "attention_from": start,
+        "attention_page": ATTENTION_PAGE,
+        "distribution": view["distribution"],
+        "trend": trend,
+        "trend_complete": complete,
+    }
+
+
+def leaders_view(services: Services, day: date, days: Mapping[UUID, PartnershipDay]) -> JSON:
+    """The portfolio page's managers table, score spread and attention list as of a day,
+    from every partnership's figures (kept per date by the roll-ups: ``RollupDays.leaders``)."""
     with services.reading() as cursor:
         rows = partners(cursor, limit=1_000_000)
         shown = set(registered_by(cursor, day))
@@ -170,20 +202,13 @@ def portfolio_page(services: Services, principal: Principal, as_of: date | None)
                 "requests_waiting": sum(line.waiting["vendor"] for line in owned),
             }
         )
-    trend, complete = portfolio_trend(kept, day, figures, budget_seconds=PAGE_TREND_SECONDS)
-    coverage = figures["active_plan"]
-    target = figures["coverage_target"]
+    shown_fields = ("id", "name", "manager_id", "manager", "scores", "attention")
     return {
-        "as_of": day,
-        "figures": figures,
-        "coverage": coverage,
-        "target": target,
-        "below_target": coverage["share"] is not None and coverage["share"] < target,
         "managers": manager_rows,
-        "attention": [line for line in lines if line.attention],
+        "attention": [
+            {name: getattr(line, name) for name in shown_fields} for line in lines if line.attention
+        ],
         "distribution": {s: distribution([line.scores[s] for line in lines]) for s in SIDES},
-        "trend": trend,
-        "trend_complete": complete,
     }
 
 

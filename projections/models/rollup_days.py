@@ -38,6 +38,9 @@ EVERY_DAY = "0000-00-00"
 """The change day of a reassignment or a registration for the managers' roll-ups (which use
 today's ownership whatever the date): before every date, so it ends every kept one; the
 portfolio's do not look at it."""
+LEADERS_DAYS = f"cp_leaders_days_{RULES}"
+"""Per date: a view over every partnership's figures (the portfolio page's managers table,
+score spread and attention list; JSON), and the position it was computed at."""
 PLAN_DAYS = f"cp_plan_days_{RULES}"
 """Per plan and date: each side's score and the accountability document, and their version
 (the version of the plan's partnership)."""
@@ -89,15 +92,16 @@ def create(cursor: Cursor, versions_from: tuple[str, str]) -> None:
         "as_of TEXT NOT NULL, position BIGINT NOT NULL, figures TEXT NOT NULL, "
         "PRIMARY KEY (manager_id, as_of))"
     )
-    cursor.execute(
-        f"CREATE TABLE IF NOT EXISTS {PORTFOLIO} (as_of TEXT PRIMARY KEY, "
-        "position BIGINT NOT NULL, figures TEXT NOT NULL)"
-    )
+    for table in (PORTFOLIO, LEADERS_DAYS):
+        cursor.execute(
+            f"CREATE TABLE IF NOT EXISTS {table} (as_of TEXT PRIMARY KEY, "
+            "position BIGINT NOT NULL, figures TEXT NOT NULL)"
+        )
 
 
 def drop(cursor: Cursor) -> None:
     """Drop the tables."""
-    for table in (VERSIONS, DAYS, PLAN_DAYS, CHANGES, PORTFOLIO, MANAGER_DAYS):
+    for table in (VERSIONS, DAYS, PLAN_DAYS, CHANGES, PORTFOLIO, MANAGER_DAYS, LEADERS_DAYS):
         cursor.execute(f"DROP TABLE IF EXISTS {table}")
 
 
@@ -153,7 +157,8 @@ def changed(
         "DO UPDATE SET position = excluded.position",
         sorted(days.items()),
     )
-    cursor.execute(f"DELETE FROM {MANAGER_DAYS} WHERE as_of >= ?", (min(days),))
+    for table in (MANAGER_DAYS, LEADERS_DAYS):  # they follow ownership too
+        cursor.execute(f"DELETE FROM {table} WHERE as_of >= ?", (min(days),))
     recorded = [day for day in days if day != EVERY_DAY]
     if recorded:
         cursor.execute(f"DELETE FROM {PORTFOLIO} WHERE as_of >= ?", (min(recorded),))
@@ -194,10 +199,15 @@ def kept_portfolio(
     return figures
 
 
-def kept_text(cursor: Cursor, as_of: date, manager_id: UUID | None = None) -> str | None:
-    """``kept_portfolio``'s figures as the JSON text they are kept as (a JSON object)."""
+def kept_text(
+    cursor: Cursor, as_of: date, manager_id: UUID | None = None, *, leaders: bool = False
+) -> str | None:
+    """``kept_portfolio``'s figures as the JSON text they are kept as (a JSON object); with
+    ``leaders``, the leaders' view kept for the date (which follows ownership)."""
     table, where, ownership = (
-        (PORTFOLIO, "", f" AND c.day <> '{EVERY_DAY}'")
+        (LEADERS_DAYS, "", "")
+        if leaders
+        else (PORTFOLIO, "", f" AND c.day <> '{EVERY_DAY}'")
         if manager_id is None
         else (MANAGER_DAYS, "manager_id = ? AND ", "")
     )
@@ -305,6 +315,16 @@ def keep_portfolio(cursor: Cursor, as_of: date, position: int, figures: dict[str
         "ON CONFLICT (as_of) DO UPDATE SET position = excluded.position, "
         f"figures = excluded.figures WHERE excluded.position >= {PORTFOLIO}.position",
         (as_of.isoformat(), position, json.dumps(figures)),
+    )
+
+
+def keep_leaders(cursor: Cursor, as_of: date, position: int, figures: str) -> None:
+    """Keep the leaders' view (its JSON text) for a date, computed at a position."""
+    cursor.execute(
+        f"INSERT INTO {LEADERS_DAYS} (as_of, position, figures) VALUES (?, ?, ?) "
+        "ON CONFLICT (as_of) DO UPDATE SET position = excluded.position, "
+        f"figures = excluded.figures WHERE excluded.position >= {LEADERS_DAYS}.position",
+        (as_of.isoformat(), position, figures),
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -15,6 +15,7 @@ from ledger.domain import Side
 from projections.models.directory import partners, partnerships_by_registration
 from projections.models.rollup_days import (
     keep_days,
+    keep_leaders,
     keep_manager,
     keep_plan_days,
     keep_portfolio,
@@ -158,6 +159,25 @@ class RollupDays:
         with self.store.transaction() as cursor:
             keep_manager(cursor, manager_id, as_of, position, text)
         return text
+
+    def leaders(
+        self, as_of: date, view: Callable[[Mapping[UUID, PartnershipDay]], dict[str, Any]]
+    ) -> dict[str, Any]:
+        """A view over every partnership's figures as of a date (the portfolio page's
+        managers table, spread and attention list), as JSON gives it: kept, or computed by
+        ``view`` and kept. It is ended like a manager's roll-up (events recorded by the date,
+        registrations and reassignments), so ``view`` may read ownership and names."""
+        with self.store.reading() as cursor:
+            position = version(cursor)
+            found = kept_text(cursor, as_of, leaders=True)
+        if found is not None:
+            kept: dict[str, Any] = json.loads(found)
+            return kept
+        text = json.dumps(view(self.partnerships(as_of)), default=float)
+        with self.store.transaction() as cursor:
+            keep_leaders(cursor, as_of, position, text)
+        figures: dict[str, Any] = json.loads(text)
+        return figures
 
     def _days(
         self, dates: Sequence[date], partner_ids: Sequence[UUID] | None
