@@ -9,10 +9,12 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from html import unescape
 from typing import Any
+from uuid import UUID
 
 import pytest
 
 from ledger.clock import SimulatedClock
+from ledger.domain import Actor
 from tests.api.world import World, a_world
 from tests.conftest import BACKENDS, START, a_fresh_ledger
 from tests.nudges.receivers import a_nudging_server, a_receiver
@@ -162,8 +164,12 @@ def test_issuing_a_token_and_a_link_shows_each_once_and_revoking_stops_them(
     assert token
     assert works(world, token)
     assert works(world, person.token)
+    ledger = world.client.app.state.services.app  # type: ignore[attr-defined]
+    issued_version = ledger.load(Actor, UUID(person.id), fresh=True).version
     repeat = admin.send(forms[f"token-{person.id}"].action, forms[f"token-{person.id}"].filled())
     assert secret_on(repeat.text) is None
+    assert works(world, token)  # a double click issues no second token and ends no first one
+    assert ledger.load(Actor, UUID(person.id), fresh=True).version == issued_version
     link_form = forms[f"link-{person.id}"]
     linked = admin.send(link_form.action, link_form.filled())
     url = secret_on(linked.text)
