@@ -9,7 +9,6 @@ from uuid import UUID
 import typer
 
 from api.cli.common import (
-    SERVER_URL,
     JsonOption,
     all_pages,
     caught_up,
@@ -19,6 +18,7 @@ from api.cli.common import (
     parse_uuid,
     refusals,
     running,
+    server_url,
 )
 from api.views import actor_view
 from api.web.sessions import SignIns
@@ -98,7 +98,7 @@ def signin_url(store: ReadStore, actor_id: UUID) -> str:
     sign_ins = SignIns(store)
     sign_ins.create()
     code = sign_ins.issue_link(actor_id, datetime.now(UTC))
-    return f"{SERVER_URL}/signin/{code}"
+    return f"{server_url()}/signin/{code}"
 
 
 @app.command("signin-link")

@@ -15,11 +15,11 @@ import typer
 from ledger.application import Counterpart
 from ledger.domain import LedgerError, Role
 from ledger.settings import Settings
+from projections.runtime.notifications import NotifySettings
 from projections.runtime.registry import all_projections
 from projections.runtime.runner import DEFAULT_BATCH, Runner
 from projections.runtime.store import open_store
 
-SERVER_URL = "http://127.0.0.1:8000"
 QUIET_LAG = 5000
 """Below this many events to catch up, read commands show no progress bar."""
 
@@ -51,6 +51,12 @@ def configure(
     if database_url:
         settings = settings.replaced(database_url=database_url)
     STATE.settings = settings
+
+
+def server_url() -> str:
+    """The address people open (``COUNTERPART_PUBLIC_URL``, as in e-mails), without a
+    trailing slash: printed in sign-in links and by the demo."""
+    return NotifySettings.from_env().public_url.rstrip("/")
 
 
 @contextmanager

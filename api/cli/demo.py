@@ -9,7 +9,7 @@ import typer
 from eventsourcing.persistence import Recording
 
 from api.cli.actors import signin_url
-from api.cli.common import SERVER_URL, STATE, catch_up, echo_json, fail, progress, refusals, running
+from api.cli.common import STATE, catch_up, echo_json, fail, progress, refusals, running, server_url
 from ledger.application import Counterpart
 from ledger.commands import IssueToken
 from ledger.demo import DEMO_DAYS, PRINTED, DemoActor, demo_clock, load_demo
@@ -98,7 +98,7 @@ def demo(
                 "last_day": result.last_day.isoformat(),
                 "tokens": result.tokens,
                 "signin_links": links,
-                "url": SERVER_URL,
+                "url": server_url(),
             }
         )
         return
@@ -143,7 +143,7 @@ def _print_already_loaded(tokens: list[DemoActor], links: dict[str, str], *, as_
                 "loaded": False,
                 "tokens": {t.role: t.token for t in tokens},
                 "signin_links": links,
-                "url": SERVER_URL,
+                "url": server_url(),
             }
         )
         return
@@ -163,10 +163,10 @@ def _print_tokens(tokens: list[DemoActor], links: dict[str, str], note: str) -> 
         if actor.role in links:
             typer.echo(f"           web:   {links[actor.role]}")
     typer.echo(
-        f"\nThe API is served on {SERVER_URL} by `counterpart serve` "
-        f"(interactive docs: {SERVER_URL}/docs). Try:"
+        f"\nThe API is served on {server_url()} by `counterpart serve` "
+        f"(interactive docs: {server_url()}/docs). Try:"
     )
-    typer.echo(f'  curl -H "Authorization: Bearer {tokens[0].token}" {SERVER_URL}/v1/plans')
+    typer.echo(f'  curl -H "Authorization: Bearer {tokens[0].token}" {server_url()}/v1/plans')
 
 
 def fresh_tokens(app: Counterpart, store: ReadStore) -> list[DemoActor]:

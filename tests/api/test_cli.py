@@ -326,6 +326,22 @@ def test_demo_if_empty_on_a_ledger_without_demo_actors_says_so_and_prints_no_tok
     }
 
 
+def test_printed_links_use_the_public_url_people_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Behind a proxy or on another port, the demo's address and its sign-in links are
+    ``COUNTERPART_PUBLIC_URL``'s, as the e-mails' links are."""
+    monkeypatch.setenv("COUNTERPART_PUBLIC_URL", "https://counterpart.example.com/")
+    settings = Settings(database_url=f"sqlite:///{tmp_path}/public.db")
+    loaded = invoke(settings, "demo", "--partners", "1", "--json")
+    assert loaded.exit_code == 0, loaded.stderr
+    shown = json.loads(loaded.stdout)
+    assert shown["url"] == "https://counterpart.example.com"
+    links = list(shown["signin_links"].values())
+    assert links
+    assert all(link.startswith("https://counterpart.example.com/signin/") for link in links)
+
+
 def test_export_writes_every_event_as_json_lines_in_global_order_in_batches(
     settings: Settings, clock: SimulatedClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
