@@ -131,10 +131,18 @@ def visible_partners(cursor: Cursor, principal: Principal) -> list[UUID] | None:
 
 def can_see(cursor: Cursor, principal: Principal, partner_id: UUID) -> bool:
     """Whether the caller may see this partnership (one indexed lookup at most)."""
+    if principal.role == "manager" and not principal.reads_all:
+        return manages(cursor, principal.id, partner_id)
+    return sees(principal, partner_id, None)
+
+
+def sees(principal: Principal, partner_id: UUID, manager_id: UUID | None) -> bool:
+    """Whether the caller may see this partnership, whose manager is known (None: unknown,
+    which only a manager's answer needs: ``can_see`` looks it up)."""
     if principal.reads_all:
         return True
     if principal.role == "manager":
-        return manages(cursor, principal.id, partner_id)
+        return manager_id is not None and manager_id == principal.id
     return principal.role == "partner" and principal.partner_id == partner_id
 
 

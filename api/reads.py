@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 from uuid import UUID
 
-from api.auth import Principal, can_see
+from api.auth import Principal, can_see, sees
 from api.deps import Result
 from api.services import Services
 from ledger.domain import NotFound, Plan
@@ -51,12 +51,23 @@ def current_plan(services: Services, principal: Principal, plan_id: UUID) -> JSO
     otherwise.
     """
     as_of = today(services)
-    kept = services.app.read_kept_plan(plan_id, lambda plan: (plan.partner_id, live(plan, as_of)))
+    kept = services.app.read_kept_plan(
+        plan_id,
+        lambda plan, partner: (
+            plan.partner_id,
+            None if partner is None else partner.manager_id,
+            live(plan, as_of),
+        ),
+    )
     if kept is not None:
-        partner_id, document = kept
-        with services.reading() as cursor:
-            if can_see(cursor, principal, partner_id):
-                return document
+        partner_id, manager_id, document = kept
+        if manager_id is not None or principal.role != "manager":
+            visible = sees(principal, partner_id, manager_id)  # the ledger's current partner
+        else:
+            with services.reading() as cursor:
+                visible = can_see(cursor, principal, partner_id)
+        if visible:
+            return document
         msg = f"plan {plan_id} not found"
         raise NotFound(msg)
 

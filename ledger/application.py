@@ -216,18 +216,29 @@ class Counterpart(Application[UUID]):
             raise InvalidInput(msg)
         return self.load(Plan, plan_id, version, fresh=version is None)
 
-    def read_kept_plan(self, plan_id: UUID, read: Callable[[Plan], T]) -> T | None:
+    def read_kept_plan(self, plan_id: UUID, read: Callable[[Plan, Partner | None], T]) -> T | None:
         """``read`` of this process's cached plan if it is the stored version, under the plan's
-        lock (no command is half-way on it); None if no current copy is kept here."""
-        cache = self.repository.cache
+        lock (no command is half-way on it), with its cached partner if that is current too
+        (else None); None if no current copy of the plan is kept here. One query checks both."""
         with self._plan_locks[hash(plan_id) % PLAN_LOCKS]:
-            try:
-                plan = None if cache is None else cache.get(plan_id)
-            except KeyError:
+            plan = self._cached(plan_id)
+            if not isinstance(plan, Plan):
                 return None
-            if not isinstance(plan, Plan) or plan.version != self.stored_version(plan_id):
+            partner = self._cached(plan.partner_id)
+            stored = self.recorder.stored_versions([plan_id, plan.partner_id])  # type: ignore[attr-defined]
+            if plan.version != stored.get(plan_id):
                 return None
-            return read(plan)
+            if not isinstance(partner, Partner) or partner.version != stored.get(partner.id):
+                partner = None
+            return read(plan, partner)
+
+    def _cached(self, aggregate_id: UUID) -> object:
+        """The aggregate cached for an id, or None."""
+        cache = self.repository.cache
+        try:
+            return None if cache is None else cache.get(aggregate_id)
+        except KeyError:
+            return None
 
     def stored_version(self, aggregate_id: UUID) -> int | None:
         """The version of an aggregate's last stored event (None if it has none)."""

@@ -9,6 +9,8 @@ from uuid import UUID
 import httpx
 import pytest
 
+from ledger import commands as c
+from ledger.application import Counterpart
 from tests.api.world import (
     DUE,
     Caller,
@@ -605,11 +607,32 @@ def test_a_plan_read_from_the_kept_copy_equals_the_plan_read_from_the_read_model
         created(world.contact.post(progress, {"value": value, "as_of": world.today()}))
         world.clock.advance(timedelta(days=9))
     services = world.client.app.state.services  # type: ignore[attr-defined]
-    assert services.app.read_kept_plan(UUID(plan.id), lambda kept: kept.version) is not None
+    assert services.app.read_kept_plan(UUID(plan.id), lambda kept, _: kept.version) is not None
     kept = world.plan(plan)
     assert world.other_manager.get(plan.url).status_code == 404
     services.app.repository.cache.get(UUID(plan.id), evict=True)
-    assert services.app.read_kept_plan(UUID(plan.id), lambda kept: kept.version) is None
+    assert services.app.read_kept_plan(UUID(plan.id), lambda kept, _: kept.version) is None
     assert world.plan(plan) == kept
     assert world.other_manager.get(plan.url).status_code == 404
     assert any(m["pace"] is not None for m in kept["metrics"])
+
+
+def test_a_plan_read_from_the_kept_copy_follows_a_reassignment_at_once(world: World) -> None:
+    """Read from the cached plan, the scope is the ledger's current partner: the moment a
+    partnership is handed to another manager, the new one reads its plan and the old one
+    gets 404 — whether this process handled the hand-over or another process did."""
+    plan = an_active_plan(world)
+    services = world.client.app.state.services  # type: ignore[attr-defined]
+    assert world.manager.get(plan.url).status_code == 200
+    assert services.app.read_kept_plan(UUID(plan.id), lambda _, partner: partner) is not None
+    services.app.handle(c.ReassignManager(UUID(world.partner), UUID(world.other_manager.id)))
+    assert world.manager.get(plan.url).status_code == 404
+    assert world.other_manager.get(plan.url).status_code == 200
+    elsewhere = Counterpart(world.settings, world.clock)  # another process's ledger
+    try:
+        elsewhere.handle(c.ReassignManager(UUID(world.partner), UUID(world.manager.id)))
+    finally:
+        elsewhere.close()
+    services.catch_up()  # the directory has it too, for reads not answered from the ledger
+    assert world.other_manager.get(plan.url).status_code == 404
+    assert world.manager.get(plan.url).status_code == 200
