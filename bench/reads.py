@@ -171,6 +171,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--partners", type=int, nargs="*", default=[1000])
     parser.add_argument("--no-peer", action="store_true", help="skip the peer comparison")
+    parser.add_argument(
+        "--layout",
+        choices=("embedded", "external"),
+        default="embedded",
+        help="Counterpart's projections against the peer (bench/peer.py --layout)",
+    )
     args = parser.parse_args()
     print("Counterpart reads (bench/reads.py)")
     print(machine())
@@ -187,13 +193,18 @@ def main() -> None:
                 ledger_store(backend, args.postgres_url) as ours,
                 ledger_store(backend, args.postgres_url) as theirs,
             ):
-                peers.append((backend, peer.run(ours, theirs.database_url, 1, args.seconds)))
+                peers.append(
+                    (backend, peer.run(ours, theirs.database_url, 1, args.seconds, args.layout))
+                )
     scale = rollups.measure(args.backend, args.postgres_url, args.partners, 3, 100)
     for backend, rates, series in results:
         report(backend, rates, series)
     for backend, rates in peers:
         ratio = rates.median("counterpart", "read") / (rates.median("peer", "read") or 1.0)
-        print(f"  {backend}: GET /v1/plans/{{id}} / peer read {ratio:.2f} (goal >= 0.6)")
+        print(
+            f"  {backend}: GET /v1/plans/{{id}} / peer read {ratio:.2f} (goal >= 0.6), "
+            f"projections {args.layout}"
+        )
     if scale:
         rollups.report(scale)
 
